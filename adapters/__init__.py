@@ -1,0 +1,1 @@
+"""The outside world: settings, storage and cipher, Kafka relay and ingest."""

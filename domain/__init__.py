@@ -1,0 +1,1 @@
+"""The hub's domain: agencies, referrals and cases as event-sourced aggregates."""

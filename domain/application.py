@@ -1,0 +1,117 @@
+"""The hub's Application: the service layer, one method per command (get → command → save)."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from domain.agency_service import AgencyCommands
+from domain.base import HubAggregate
+from domain.errors import Conflict, NotFound, VersionMismatch
+from domain.referral import Referral
+from domain.referral_service import ReferralCommands
+
+A = TypeVar("A", bound=HubAggregate)
+
+# A command without If-Match that loses an optimistic-concurrency race is retried this often.
+MAX_ATTEMPTS = 64
+
+
+def parse_id(value: str | UUID) -> UUID:
+    """A stream id from a URL; anything that is not a UUID names nothing."""
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise NotFound("No such resource.") from None
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class HubApplication(AgencyCommands, ReferralCommands, Application):
+    """Every command of the hub, over one event store."""
+
+    name = "hub"
+    snapshotting_intervals = {Referral: 50}
+
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 clock: Callable[[], datetime] = utc_now) -> None:
+        super().__init__(env)
+        self.clock = clock
+
+    def load(self, stream_id: str | UUID, kind: type[A], version: int | None = None) -> A:
+        """The aggregate of `kind` with that id, or NotFound."""
+        try:
+            aggregate = self.repository.get(parse_id(stream_id), version=version)
+        except AggregateNotFoundError:
+            raise NotFound("No such resource.") from None
+        if not isinstance(aggregate, kind):
+            raise NotFound("No such resource.")
+        return aggregate
+
+    def change(
+        self,
+        stream_id: str | UUID,
+        kind: type[A],
+        command: Callable[[A], list[HubAggregate] | None],
+        *,
+        expected_version: int | None = None,
+        check: Callable[[A], None] | None = None,
+    ) -> A:
+        """Load, check, run the command and save; reload and retry when a race is lost.
+
+        `check` runs before the version comparison (visibility: 404 before 412); the command
+        may return further aggregates to save in the same transaction.
+        """
+        for attempt in range(MAX_ATTEMPTS):
+            aggregate = self.load(stream_id, kind)
+            if check is not None:
+                check(aggregate)
+            if expected_version is not None and aggregate.version != expected_version:
+                raise VersionMismatch(
+                    f"Version {expected_version} is not current; the current version is "
+                    f"{aggregate.version}.", current=aggregate.version)
+            others = command(aggregate) or []
+            try:
+                self.save(aggregate, *others)
+                return aggregate
+            except IntegrityError:
+                if expected_version is not None:
+                    current = self.load(stream_id, kind).version
+                    raise VersionMismatch(
+                        f"Version {expected_version} is not current; the current version is "
+                        f"{current}.", current=current) from None
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+        raise Conflict("The resource is too busy; try again.")
+
+    def create(self, *aggregates: HubAggregate) -> None:
+        """Save new aggregates; Conflict when one of them exists already."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError:
+            raise Conflict("That resource exists already.") from None
+
+    def as_of(self, stream_id: str | UUID, kind: type[A], moment: datetime) -> A:
+        """The aggregate as it stood at `moment` (NotFound before it existed)."""
+        last = None
+        for event in self.events.get(parse_id(stream_id)):
+            if event.timestamp > moment:
+                break
+            last = event.originator_version
+        if last is None:
+            raise NotFound("The resource did not exist at that time.")
+        return self.load(stream_id, kind, version=last)
+
+    def history(self, stream_id: str | UUID) -> list[Any]:
+        """Every stored event of one stream, in order."""
+        return list(self.events.get(parse_id(stream_id)))

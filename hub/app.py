@@ -1,0 +1,57 @@
+"""The composition root: `create_app` builds the application, the adapters and the blueprints."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from flask_smorest import Api
+
+from adapters.settings import Settings
+from adapters.storage import open_application
+from domain.application import HubApplication
+from hub import errors, logs
+from hub.api import BLUEPRINTS
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class Hub:
+    """What every request needs: settings and the Application (plus optional services)."""
+
+    settings: Settings
+    app: HubApplication
+    services: dict[str, Any] = field(default_factory=dict)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app; `config` may carry `HUB_SETTINGS` and `HUB_APPLICATION`."""
+    flask_app = Flask(__name__)
+    flask_app.config.update(
+        API_TITLE="Referral Hub (转介枢纽)", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
+    )
+    flask_app.config.update(config or {})
+    settings = flask_app.config.get("HUB_SETTINGS") or Settings.from_env()
+    application = flask_app.config.get("HUB_APPLICATION") or open_application(settings)
+    flask_app.extensions["hub"] = Hub(settings=settings, app=application)
+    api = errors.ProblemApi(flask_app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"hub.api.{name}")
+        api.register_blueprint(module.blp)
+    for name in ("health",):
+        flask_app.register_blueprint(importlib.import_module(f"hub.{name}").bp)
+    errors.register(flask_app)
+    logs.register(flask_app)
+    return flask_app
+
+
+def hub() -> Hub:
+    """The current app's Hub."""
+    return current_app.extensions["hub"]  # type: ignore[no-any-return]

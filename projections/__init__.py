@@ -1,0 +1,1 @@
+"""Read models: per-agency boards, audit trail, statistics; replay and rebuild."""
