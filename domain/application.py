@@ -12,8 +12,9 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
+from domain.access import AccessLog, access_log_id
 from domain.agency_service import AgencyCommands
-from domain.base import HubAggregate
+from domain.base import Caller, HubAggregate
 from domain.errors import Conflict, NotFound, VersionMismatch
 from domain.referral import Referral
 from domain.referral_service import ReferralCommands
@@ -42,7 +43,7 @@ class HubApplication(AgencyCommands, ReferralCommands, Application):
     """Every command of the hub, over one event store."""
 
     name = "hub"
-    snapshotting_intervals = {Referral: 50}
+    snapshotting_intervals = {Referral: 50, AccessLog: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
@@ -111,6 +112,22 @@ class HubApplication(AgencyCommands, ReferralCommands, Application):
         if last is None:
             raise NotFound("The resource did not exist at that time.")
         return self.load(stream_id, kind, version=last)
+
+    def record_access(self, caller: Caller, resource_id: str | UUID, resource_kind: str, *,
+                      purpose: str | None = None, view: str = "current") -> None:
+        """Append an access record for a read that returned personal data."""
+        at = self.clock()
+        log_id = access_log_id(resource_id)
+        if not self.stream_exists(log_id):
+            try:
+                self.create(AccessLog.open(resource_id, resource_kind, at=at))
+            except Conflict:
+                pass  # opened by a concurrent read
+
+        def reading(log: AccessLog) -> None:
+            log.record(caller, at=at, purpose=purpose, view=view)
+
+        self.change(log_id, AccessLog, reading)
 
     def history(self, stream_id: str | UUID) -> list[Any]:
         """Every stored event of one stream, in order."""
