@@ -12,7 +12,7 @@ from flask_smorest import Api
 from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
-from hub import errors, logs
+from hub import auth, errors, logs
 from hub.api import BLUEPRINTS
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -37,6 +37,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
     )
     flask_app.config.update(config or {})
+    flask_app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the schemas' order
     settings = flask_app.config.get("HUB_SETTINGS") or Settings.from_env()
     application = flask_app.config.get("HUB_APPLICATION") or open_application(settings)
     flask_app.extensions["hub"] = Hub(settings=settings, app=application)
@@ -47,8 +48,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(module.blp)
     for name in ("health",):
         flask_app.register_blueprint(importlib.import_module(f"hub.{name}").bp)
+    logs.register(flask_app)  # first: every later answer carries the request id
+    auth.register(flask_app)  # 401 before any look at the body
     errors.register(flask_app)
-    logs.register(flask_app)
     return flask_app
 
 

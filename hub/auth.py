@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
 
 from domain.base import Caller
 from domain.errors import NotAuthenticated, NotPermitted
@@ -28,3 +28,24 @@ def require_hub_admin() -> Caller:
     if not found.is_hub_admin:
         raise NotPermitted("Only the hub administrator may do this.")
     return found
+
+
+def _public_paths(app: Flask) -> set[str]:
+    """The only /api/v1 paths served without a token: the OpenAPI document and its viewer."""
+    prefix = "/" + app.config["OPENAPI_URL_PREFIX"].strip("/")
+    ui = app.config.get("OPENAPI_SWAGGER_UI_PATH")
+    paths = {f"{prefix}/{app.config['OPENAPI_JSON_PATH']}"}
+    if ui:
+        paths |= {f"{prefix}/{ui}", f"{prefix}/{ui}/"}
+    return paths
+
+
+def register(app: Flask) -> None:
+    """Authenticate every /api/v1 request before its body or arguments are looked at."""
+    public = _public_paths(app)
+
+    def authenticate() -> None:
+        if request.path.startswith("/api/v1/") and request.path not in public:
+            caller()
+
+    app.before_request(authenticate)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, json, request
-from flask_smorest import Api
+from flask import Flask, Response, current_app, g, json, request
+from flask_smorest import Api, Blueprint
+from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
 from domain import errors as domain
+from hub.schemas.common import ProblemSchema
 
 log = logging.getLogger("hub.errors")
 
@@ -61,8 +65,47 @@ def _flatten(fields: dict[str, Any], prefix: str, out: dict[str, list[str]]) -> 
             out[path] = [str(m) for m in messages]
 
 
+# What each documented error status means (the contract's error table).
+WHEN: dict[int, str] = {
+    400: "The body is not JSON, or not a JSON object; or a malformed If-Match.",
+    401: "No token, or an unknown or revoked token.",
+    403: "The caller may see the resource but not do this (wrong party or role).",
+    404: "No such resource, or the caller may not see it (existence is never revealed).",
+    409: "The action is not allowed in the current status (`allowed_actions` lists what is).",
+    412: "If-Match names a version that is not the current one (`current_version`).",
+    413: "The body is over 1 MiB.",
+    415: "The body is not declared as application/json.",
+    422: "Fields fail validation (`errors` maps each field to its messages).",
+}
+
+
+def problems(blp: Blueprint, *codes: int) -> Callable[[Any], Any]:
+    """Document these problem+json responses on a view (401 and 415 are implied for all)."""
+
+    def decorate(view: Any) -> Any:
+        for code in sorted({401, *codes}, reverse=True):
+            view = blp.alt_response(code, response=http.HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
 class ProblemApi(Api):
     """flask-smorest's Api answering HTTP errors with problem documents."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Every error response in the OpenAPI document is application/problem+json."""
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": WHEN.get(status.value, status.phrase)}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Any other error.", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
     def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
         return http_problem(error)
@@ -106,9 +149,13 @@ def _unexpected(error: Exception) -> Response:
 
 
 def _check_body() -> Response | None:
-    """400 for a body that is not JSON, 415 for one that is not declared as JSON."""
+    """413 for a body over the limit, 415 for one not declared as JSON, 400 for one not JSON."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
         return None
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and (request.content_length or 0) > limit:
+        return problem(413, "Content Too Large", f"The body is over {limit} bytes.",
+                       "content-too-large")
     if request.content_length == 0 or (request.content_length is None and not request.data):
         return None
     if not request.is_json:

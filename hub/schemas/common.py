@@ -1,0 +1,88 @@
+"""Shared schema pieces: the strict base, bounded text, slugs, problem documents, headers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+SLUG = r"^[a-z0-9-]{2,64}$"
+JURISDICTION = r"^/?[a-z0-9_-]+(/[a-z0-9_-]+)*/?$"
+USER = r"^[A-Za-z0-9._@-]{1,64}$"
+HEADER_MAX = 200
+
+
+class StrictSchema(Schema):
+    """A request body: unknown fields are refused (422 naming them), never ignored."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+class HeaderSchema(Schema):
+    """Request headers: only the declared ones are read, every other header is left alone."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class StrictInteger(fields.Integer):
+    """An integer that refuses strings, floats and booleans."""
+
+    def _validated(self, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
+    """A non-empty string of at most `max_length` characters (null allowed when optional)."""
+    return fields.String(required=required, allow_none=not required,
+                         validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+def choice(options: tuple[str, ...], *, required: bool = True, **kwargs: Any) -> fields.String:
+    """One of a domain enumeration (documented as an OpenAPI enum)."""
+    return fields.String(required=required, allow_none=not required,
+                         validate=validate.OneOf(options), **kwargs)
+
+
+def slug(*, required: bool = True, **kwargs: Any) -> fields.String:
+    """An agency id: `[a-z0-9-]{2,64}`."""
+    return fields.String(required=required, allow_none=not required, validate=validate.Regexp(
+        SLUG, error="Must be 2-64 characters of a-z, 0-9 and '-'."), **kwargs)
+
+
+def iso_date(value: str) -> None:
+    """Refuse anything but a calendar date `YYYY-MM-DD`."""
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Not a valid date (YYYY-MM-DD).") from None
+    if len(value) != 10:
+        raise ValidationError("Not a valid date (YYYY-MM-DD).")
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem document."""
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    request_id = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                         metadata={"description": "Each failing field with its messages."})
+    current_status = fields.String(metadata={"description": "409: the resource's status."})
+    allowed_actions = fields.List(fields.String(),
+                                  metadata={"description": "409: what may be done now."})
+    current_version = fields.Integer(metadata={"description": "412: the current version."})
+
+
+class PurposeHeaders(HeaderSchema):
+    """Why a caller reads personal data; kept in the access record."""
+
+    purpose = fields.String(data_key="X-Purpose", validate=validate.Length(max=HEADER_MAX),
+                            metadata={"description": "Why the data is read (kept on record)."})
