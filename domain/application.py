@@ -15,6 +15,8 @@ from eventsourcing.persistence import IntegrityError
 from domain.access import AccessLog, access_log_id
 from domain.agency_service import AgencyCommands
 from domain.base import Caller, HubAggregate
+from domain.case import Case
+from domain.case_service import CaseCommands
 from domain.errors import Conflict, NotFound, VersionMismatch
 from domain.referral import Referral
 from domain.referral_service import ReferralCommands
@@ -39,11 +41,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class HubApplication(AgencyCommands, ReferralCommands, Application):
+class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, Application):
     """Every command of the hub, over one event store."""
 
     name = "hub"
-    snapshotting_intervals = {Referral: 50, AccessLog: 50}
+    snapshotting_intervals = {Referral: 50, AccessLog: 50, Case: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
@@ -103,7 +105,9 @@ class HubApplication(AgencyCommands, ReferralCommands, Application):
             raise Conflict("That resource exists already.") from None
 
     def as_of(self, stream_id: str | UUID, kind: type[A], moment: datetime) -> A:
-        """The aggregate as it stood at `moment` (NotFound before it existed)."""
+        """The aggregate as it stood at `moment` (NotFound before it existed; naive = UTC)."""
+        if moment.tzinfo is None:  # comparing with the events' aware timestamps would raise
+            moment = moment.replace(tzinfo=timezone.utc)
         last = None
         for event in self.events.get(parse_id(stream_id)):
             if event.timestamp > moment:

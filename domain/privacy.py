@@ -33,6 +33,13 @@ def mask_person(person: Any) -> Any:
     return masked
 
 
+def mask_value(value: Any) -> Any:
+    """A personal field masked: a person reduced, free text or a list of names hidden."""
+    if value is None or isinstance(value, dict):
+        return mask_person(value)
+    return HIDDEN
+
+
 def mask_fields(data: dict[str, Any], personal: tuple[str, ...]) -> dict[str, Any]:
     """`data` with each personal field masked."""
-    return {k: (mask_person(v) if k in personal else v) for k, v in data.items()}
+    return {k: (mask_value(v) if k in personal else v) for k, v in data.items()}
