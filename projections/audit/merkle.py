@@ -29,26 +29,32 @@ def split_point(n: int) -> int:
 
 
 class MerkleTree:
-    """An append-only tree of leaf hashes with every complete perfect subtree kept."""
+    """An append-only tree of leaf hashes with every complete perfect subtree kept.
+
+    Each level is one bytearray of 32-byte hashes (1M leaves take ~64 MB, not ~150 MB).
+    """
 
     def __init__(self, leaves: Iterable[bytes] = ()) -> None:
-        self.levels: list[list[bytes]] = [[]]
+        self.levels: list[bytearray] = [bytearray()]
         for leaf in leaves:
             self.append(leaf)
 
     @property
     def size(self) -> int:
-        return len(self.levels[0])
+        return len(self.levels[0]) // 32
+
+    def node(self, level: int, index: int) -> bytes:
+        return bytes(self.levels[level][32 * index:32 * index + 32])
 
     def append(self, leaf: bytes) -> None:
         """Add one leaf hash, completing the perfect subtrees it closes."""
-        self.levels[0].append(leaf)
+        self.levels[0] += leaf
         level, index = 0, self.size - 1
         while index % 2 == 1:
-            parent = node_hash(self.levels[level][index - 1], self.levels[level][index])
+            parent = node_hash(self.node(level, index - 1), self.node(level, index))
             if len(self.levels) == level + 1:
-                self.levels.append([])
-            self.levels[level + 1].append(parent)
+                self.levels.append(bytearray())
+            self.levels[level + 1] += parent
             level, index = level + 1, index // 2
 
     def subtree(self, start: int, end: int) -> bytes:
@@ -58,7 +64,7 @@ class MerkleTree:
             return EMPTY_ROOT
         height = n.bit_length() - 1
         if n == 1 << height and start % n == 0:
-            return self.levels[height][start >> height]
+            return self.node(height, start >> height)
         k = split_point(n)
         return node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
 
@@ -153,3 +159,29 @@ def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes,
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+class Frontier:
+    """The right edge of a growing tree: O(log n) memory, the root of every size reached."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.peaks: list[bytes] = []  # roots of the perfect subtrees, largest first
+
+    def append(self, leaf: bytes) -> None:
+        self.peaks.append(leaf)
+        self.size += 1
+        size = self.size
+        while size % 2 == 0:
+            right = self.peaks.pop()
+            self.peaks[-1] = node_hash(self.peaks[-1], right)
+            size //= 2
+
+    def root(self) -> bytes:
+        """The root of the leaves appended so far."""
+        if not self.peaks:
+            return EMPTY_ROOT
+        root = self.peaks[-1]
+        for peak in reversed(self.peaks[:-1]):
+            root = node_hash(peak, root)
+        return root

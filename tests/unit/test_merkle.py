@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from projections.audit.merkle import (
-    EMPTY_ROOT, MerkleTree, leaf_hash, root_of, split_point, verify_consistency,
+    EMPTY_ROOT, Frontier, MerkleTree, leaf_hash, root_of, split_point, verify_consistency,
     verify_inclusion,
 )
 
@@ -108,3 +108,11 @@ class TestEveryShape:
         assert not verify_inclusion(LEAVES[0], 5, 5, [], BIG.root(5))
         with pytest.raises(ValueError):
             BIG.root(71)
+
+
+def test_the_frontier_gives_the_root_of_every_size() -> None:
+    frontier = Frontier()
+    assert frontier.root() == EMPTY_ROOT
+    for size, leaf in enumerate(LEAVES, start=1):
+        frontier.append(leaf)
+        assert frontier.root() == BIG.root(size)

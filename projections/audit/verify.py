@@ -1,0 +1,138 @@
+"""`hub verify`: every stream's chain, the Merkle root against each signed checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.application import Application
+
+from domain.verification import ChainVerifier, Link
+from projections.audit.checkpoint import Checkpoint, sequence_problem, signature_problem
+from projections.audit.log import Decoder, Unreadable, batches, leaf_of
+from projections.audit.merkle import Frontier, MerkleTree
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Report:
+    """What a verification looked at and the first thing it found wrong."""
+
+    streams_checked: int = 0
+    events_checked: int = 0
+    tree_size: int = 0
+    root: str = ""
+    checkpoints_checked: int = 0
+    latest_checkpoint: dict[str, Any] | None = None
+    breaks: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def first_break(self) -> str | None:
+        return self.breaks[0] if self.breaks else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "streams_checked": self.streams_checked,
+                "events_checked": self.events_checked, "first_break": self.first_break,
+                "breaks": len(self.breaks), "tree_size": self.tree_size, "root": self.root,
+                "checkpoints_checked": self.checkpoints_checked,
+                "latest_checkpoint": self.latest_checkpoint}
+
+
+class LogVerifier:
+    """Consumes links in log order: chains, leaves, and roots at each checkpoint's size."""
+
+    def __init__(self, checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey | None,
+                 tree: Frontier | MerkleTree | None = None,
+                 positions: list[int] | None = None) -> None:
+        self.report = Report(checkpoints_checked=len(checkpoints),
+                             latest_checkpoint=checkpoints[-1].to_dict() if checkpoints else None)
+        self.chains, self.frontier = ChainVerifier(), tree or Frontier()
+        self.positions = positions  # kept when proofs must find a position's leaf
+        self.pending = sorted(checkpoints, key=lambda c: c.tree_size, reverse=True)
+        self.report.breaks.extend(checkpoint_problems(checkpoints, public_key))
+        self._due_at_empty()
+
+    def _due_at_empty(self) -> None:
+        while self.pending and self.pending[-1].tree_size == 0:
+            self._compare(self.pending.pop())
+
+    def add(self, link: Link) -> None:
+        problem = self.chains.check(link)
+        if problem:
+            self.report.breaks.append(problem)
+        self._append(link.position, leaf_of(link))
+
+    def _append(self, position: int, leaf: bytes) -> None:
+        if self.positions is not None:
+            self.positions.append(position)
+        self.frontier.append(leaf)
+        while self.pending and self.pending[-1].tree_size == self.frontier.size:
+            self._compare(self.pending.pop())
+
+    def unreadable(self, position: int, error: Unreadable) -> None:
+        """A stored event that could not be read still takes its place in the log."""
+        self.report.breaks.append(f"position {position}: {error}")
+        self.chains.events_checked += 1
+        self._append(position, b"\xff" * 32)  # no true leaf: every later root will differ
+
+    def _compare(self, checkpoint: Checkpoint) -> None:
+        if self.frontier.root().hex() != checkpoint.root:
+            self.report.breaks.append(
+                f"Merkle root of the first {checkpoint.tree_size} events differs from the "
+                f"signed checkpoint (events altered, removed, inserted or reordered)")
+
+    def finish(self) -> Report:
+        """The report so far (the verifier may go on consuming later events)."""
+        truncated = [f"the log has {self.frontier.size} events but a checkpoint signed "
+                     f"{c.tree_size}: events were removed (truncation)"
+                     for c in reversed(self.pending)]
+        return replace(self.report, breaks=self.report.breaks + truncated,
+                       streams_checked=self.chains.streams_checked,
+                       events_checked=self.chains.events_checked,
+                       tree_size=self.frontier.size, root=self.frontier.root().hex())
+
+
+def checkpoint_problems(checkpoints: Sequence[Checkpoint],
+                        public_key: Ed25519PublicKey | None) -> Iterable[str]:
+    """Signatures and the order of successive checkpoints."""
+    for checkpoint in checkpoints:
+        problem = signature_problem(checkpoint, public_key) if public_key else None
+        if problem:
+            yield problem
+    for earlier, later in zip(checkpoints, checkpoints[1:]):
+        problem = sequence_problem(earlier, later)
+        if problem:
+            yield problem
+
+
+def catch_up(app: Application, verifier: LogVerifier, after: int = 0,
+             progress: Progress | None = None) -> int:
+    """Feed the stored events after position `after` to `verifier`; the last position read."""
+    decoder = Decoder(app)
+    for found in batches(app, after):
+        for notification in found:
+            try:
+                link = decoder.link(notification)
+            except Unreadable as error:
+                verifier.unreadable(notification.id, error)
+                continue
+            verifier.add(link)
+        if progress:
+            progress(len(found))
+        after = found[-1].id
+    return after
+
+
+def verify_store(app: Application, checkpoints: Sequence[Checkpoint],
+                 public_key: Ed25519PublicKey | None, progress: Progress | None = None) -> Report:
+    """Verify every stored event of `app` against its chain and the checkpoints."""
+    verifier = LogVerifier(checkpoints, public_key)
+    catch_up(app, verifier, progress=progress)
+    return verifier.finish()
