@@ -33,7 +33,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     flask_app.config.update(
         API_TITLE="Referral Hub (转介枢纽)", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/static/swagger-ui/",
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/api/assets/",
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False,
     )
     flask_app.config.update(config or {})
@@ -46,7 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"hub.api.{name}")
         api.register_blueprint(module.blp)
-    for name in ("health",):
+    for name in ("health", "web"):
         flask_app.register_blueprint(importlib.import_module(f"hub.{name}").bp)
     logs.register(flask_app)  # first: every later answer carries the request id
     auth.register(flask_app)  # 401 before any look at the body
