@@ -1,0 +1,75 @@
+"""The read models over the configured store: built beside the Application, same database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.utils import Environment
+
+from adapters.settings import Settings
+from adapters.storage import store_env
+from domain.application import HubApplication
+from projections.engine.runner import BackgroundRunner
+from projections.referral_board import ReferralBoard
+from projections.referral_board_views import (
+    MemoryBoardView, PostgresBoardView, SQLiteBoardView,
+)
+
+# A view's own connection pool on PostgreSQL (the Application keeps its own).
+VIEW_POOL = {"POSTGRES_POOL_SIZE": "2", "POSTGRES_MAX_OVERFLOW": "6"}
+
+
+@dataclass
+class Boards:
+    """Every read model, by name; `start()` keeps them current in a background thread."""
+
+    referrals: ReferralBoard
+    runner: BackgroundRunner | None = field(default=None, repr=False)
+
+    def all(self) -> dict[str, Any]:
+        """Each projection by its name (for `hub projections`)."""
+        return {board.name: board for board in (self.referrals,)}
+
+    def start(self, poll_seconds: float = 0.5) -> None:
+        """Catch up in a background thread (polling on SQLite, LISTEN on PostgreSQL)."""
+        if self.runner is None:
+            self.runner = BackgroundRunner([b.catchup for b in self.all().values()], poll_seconds)
+            self.runner.start()
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.runner = None
+
+    def close(self) -> None:
+        """Stop the runner and close the views' connection pools."""
+        self.stop()
+        for board in self.all().values():
+            datastore = getattr(board.view, "datastore", None)
+            if datastore is not None:
+                datastore.close()
+
+
+def view_factory(settings: Settings, create_tables: bool) -> InfrastructureFactory[Any]:
+    """eventsourcing's factory for the views, named "board" (PostgreSQL: `board_tracking`)."""
+    env = {**store_env(settings, create_tables=create_tables), **VIEW_POOL}
+    return InfrastructureFactory.construct(Environment("BOARD", env))
+
+
+def open_boards(settings: Settings, application: HubApplication, *,
+                create_tables: bool | None = None) -> Boards:
+    """The read models of `application`; tables are created on SQLite (or when asked)."""
+    cipher = application.mapper.cipher
+    if cipher is None:
+        raise ValueError("The read models need the application's cipher (personal data).")
+    if isinstance(application.recorder, POPOApplicationRecorder):
+        view: Any = MemoryBoardView()
+    else:
+        create = settings.is_sqlite if create_tables is None else create_tables
+        factory = view_factory(settings, create)
+        view_class = SQLiteBoardView if settings.is_sqlite else PostgresBoardView
+        view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+    return Boards(referrals=ReferralBoard(view, application, cipher))

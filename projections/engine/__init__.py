@@ -1,0 +1,1 @@
+"""The projections' machinery: tracked views, batched catch-up, a background runner."""

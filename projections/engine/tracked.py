@@ -1,0 +1,177 @@
+"""Tracked views: a projection's rows and its tracking position written in ONE locked transaction.
+
+Each view derives from eventsourcing's tracking recorder for its store, so the tracking row is
+the library's own (single-row tracking, `IntegrityError` when a position is not beyond the one
+recorded). `locked()` takes the projection's lock — `BEGIN IMMEDIATE` on SQLite,
+`pg_advisory_xact_lock` on PostgreSQL, an `RLock` in memory — and re-reads the position inside
+the transaction, so several processes may call `catch_up()` at once and apply each event once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.popo import POPOTrackingRecorder
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
+from psycopg.sql import SQL
+
+
+class Txn:
+    """One open, locked transaction of a view: its tracking position and a way to advance it."""
+
+    def __init__(self, position: int | None, track: Callable[[Tracking], None]) -> None:
+        self.position = position
+        self._track = track
+
+    def track(self, tracking: Tracking) -> None:
+        """Record the new position in this transaction (IntegrityError if not beyond)."""
+        self._track(tracking)
+        self.position = tracking.notification_id
+
+
+class SqlTxn(Txn):
+    """A transaction on an SQL store; statements are written with `?` placeholders."""
+
+    def __init__(self, cursor: Any, dialect: str, position: int | None,
+                 track: Callable[[Tracking], None]) -> None:
+        super().__init__(position, track)
+        self.cursor, self.dialect = cursor, dialect
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def run(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._sql(statement), params)
+
+    def run_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._sql(statement), rows)
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        self.cursor.execute(self._sql(statement), params)
+        return [dict(row) for row in self.cursor.fetchall()]
+
+
+class SqlSchema:
+    """What a concrete SQL view declares: its tracking table, data tables and DDL."""
+
+    tracking_table: ClassVar[str]
+    data_tables: ClassVar[tuple[str, ...]]
+    data_statements: ClassVar[tuple[str, ...]]  # CREATE TABLE / INDEX IF NOT EXISTS
+
+
+class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
+    """A view in the SQLite file beside the events; the write lock is `BEGIN IMMEDIATE`."""
+
+    def __init__(self, datastore: SQLiteDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        table = self.tracking_table
+        self.insert_tracking_statement = (
+            f"INSERT INTO {table} VALUES (:application_name, :notification_id) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = :notification_id "
+            f"WHERE {table}.notification_id < :notification_id RETURNING notification_id")
+        self.select_max_tracking_id_statement = (
+            f"SELECT MAX(notification_id) FROM {table} WHERE application_name=?")
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
+                "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID",
+                *self.data_statements]
+
+    @contextmanager
+    def locked(self, application_name: str) -> Iterator[SqlTxn]:
+        """A write transaction holding the database's write lock from its first statement."""
+        with self.datastore.get_connection(commit=True) as conn:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqlTxn(cursor, "sqlite", self._max_tracking_id(application_name, cursor),
+                             lambda t: self._insert_tracking(cursor, t))
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view and forget its position, in one transaction."""
+        with self.locked(application_name) as txn:
+            _reset(txn, self.data_tables, self.tracking_table, application_name)
+
+
+class PostgresTrackedView(SqlSchema, PostgresTrackingRecorder):
+    """A view in the PostgreSQL database of the events; the lock is a transaction advisory lock."""
+
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        kwargs["tracking_table_name"] = self.tracking_table
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(s) for s in self.data_statements)  # type: ignore[arg-type]
+        digest = hashlib.sha256(self.tracking_table.encode()).digest()
+        self.lock_key = int.from_bytes(digest[:8], "big", signed=True)
+
+    @contextmanager
+    def locked(self, application_name: str) -> Iterator[SqlTxn]:
+        """A transaction holding this projection's advisory lock until it ends."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
+            yield SqlTxn(curs, "postgres", self._max_tracking_id(application_name, curs),
+                         lambda t: self._insert_tracking(curs, t))
+
+    def reset(self, application_name: str) -> None:
+        """Empty the view and forget its position, in one transaction."""
+        with self.locked(application_name) as txn:
+            _reset(txn, self.data_tables, self.tracking_table, application_name)
+
+
+def _reset(txn: SqlTxn, tables: Sequence[str], tracking_table: str, app: str) -> None:
+    for table in tables:
+        txn.run(f"DELETE FROM {table}")
+    txn.run(f"DELETE FROM {tracking_table} WHERE application_name = ?", (app,))
+
+
+class MemoryTrackedView(POPOTrackingRecorder):
+    """An in-memory view for unit tests: staged changes commit with the tracking position."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: dict[str, dict[Any, Any]] = {}
+
+    @contextmanager
+    def locked(self, application_name: str) -> Iterator[MemoryTxn]:
+        with self._database_lock:
+            txn = MemoryTxn(self, application_name)
+            yield txn
+            for name, staged in txn.staged.items():
+                self.tables.setdefault(name, {}).update(staged)
+            if txn.new_tracking is not None:
+                self._insert_tracking(txn.new_tracking)
+
+    def reset(self, application_name: str) -> None:
+        with self._database_lock:
+            self.tables.clear()
+            self._max_tracking_ids.pop(application_name, None)
+
+
+class MemoryTxn(Txn):
+    """Reads see committed rows overlaid with this transaction's staged ones."""
+
+    def __init__(self, view: MemoryTrackedView, application_name: str) -> None:
+        super().__init__(view.max_tracking_id(application_name), self._stage_tracking)
+        self.view = view
+        self.staged: dict[str, dict[Any, Any]] = {}
+        self.new_tracking: Tracking | None = None
+
+    def _stage_tracking(self, tracking: Tracking) -> None:
+        self.view._assert_tracking_uniqueness(tracking)
+        self.new_tracking = tracking
+
+    def get(self, table: str, key: Any) -> Any:
+        staged = self.staged.get(table, {})
+        return staged[key] if key in staged else self.view.tables.get(table, {}).get(key)
+
+    def put(self, table: str, key: Any, value: Any) -> None:
+        self.staged.setdefault(table, {})[key] = value
