@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 from werkzeug.exceptions import BadRequest
 
 from domain.base import Caller
@@ -65,7 +66,7 @@ def submit_referral(headers: dict[str, Any], fields: dict[str, Any]) -> Any:
 
 
 @blp.get("/referrals")
-@blp.arguments(ReferralListQuery, location="query")
+@blp.arguments(ReferralListQuery, location="query", unknown=RAISE)
 @blp.response(200, ReferralPageSchema)
 @problems(blp, 422)
 def list_referrals(query: dict[str, Any]) -> Any:
@@ -83,7 +84,7 @@ def list_referrals(query: dict[str, Any]) -> Any:
 
 @blp.get("/referrals/<referral_id>")
 @blp.arguments(PurposeHeaders, location="headers")
-@blp.arguments(ReferralReadQuery, location="query")
+@blp.arguments(ReferralReadQuery, location="query", unknown=RAISE)
 @blp.response(200, ReferralSchema, headers=ONE)
 @problems(blp, 404, 422)
 def get_referral(headers: dict[str, Any], query: dict[str, Any], referral_id: str) -> Any:
