@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask_smorest import Api
 
+from adapters.read_models import open_boards
 from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
@@ -41,6 +42,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = flask_app.config.get("HUB_SETTINGS") or Settings.from_env()
     application = flask_app.config.get("HUB_APPLICATION") or open_application(settings)
     flask_app.extensions["hub"] = Hub(settings=settings, app=application)
+    flask_app.extensions["hub"].services["boards"] = open_boards(settings, application)
     api = errors.ProblemApi(flask_app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
     for name in BLUEPRINTS:
