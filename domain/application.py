@@ -17,6 +17,7 @@ from domain.agency_service import AgencyCommands
 from domain.base import Caller, HubAggregate
 from domain.case import Case
 from domain.case_service import CaseCommands
+from domain.command_service import CommandLedger
 from domain.errors import Conflict, NotFound, VersionMismatch
 from domain.referral import Referral
 from domain.referral_service import ReferralCommands
@@ -41,7 +42,7 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, Application):
+class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedger, Application):
     """Every command of the hub, over one event store."""
 
     name = "hub"

@@ -51,6 +51,8 @@ class ReferralCommands(_Base):
         """
         if caller.is_hub_admin:
             raise NotPermitted("The hub administrator does not submit referrals.")
+        if caller.is_inspector:  # before an Idempotency-Key repeat could answer for them
+            raise NotPermitted("Inspectors are read-only.")
         fields = dict(fields)
         if fields.pop("from_agency", caller.agency) != caller.agency:
             raise NotPermitted("The referrer is always the caller's own agency.")
