@@ -1,0 +1,1 @@
+"""Kafka: the outbound relay (events as CloudEvents) and the inbound ingest (agencies' commands)."""
