@@ -12,6 +12,10 @@ from eventsourcing.utils import Environment
 from adapters.settings import Settings
 from adapters.storage import store_env
 from domain.application import HubApplication
+from projections.case_board_reads import CaseBoard
+from projections.case_board_views import (
+    MemoryCaseBoardView, PostgresCaseBoardView, SQLiteCaseBoardView,
+)
 from projections.engine.runner import BackgroundRunner
 from projections.referral_board import ReferralBoard
 from projections.referral_board_views import (
@@ -27,11 +31,12 @@ class Boards:
     """Every read model, by name; `start()` keeps them current in a background thread."""
 
     referrals: ReferralBoard
+    cases: CaseBoard
     runner: BackgroundRunner | None = field(default=None, repr=False)
 
     def all(self) -> dict[str, Any]:
         """Each projection by its name (for `hub projections`)."""
-        return {board.name: board for board in (self.referrals,)}
+        return {board.name: board for board in (self.referrals, self.cases)}
 
     def start(self, poll_seconds: float = 0.5) -> None:
         """Catch up in a background thread (polling on SQLite, LISTEN on PostgreSQL)."""
@@ -67,9 +72,13 @@ def open_boards(settings: Settings, application: HubApplication, *,
         raise ValueError("The read models need the application's cipher (personal data).")
     if isinstance(application.recorder, POPOApplicationRecorder):
         view: Any = MemoryBoardView()
+        case_view: Any = MemoryCaseBoardView()
     else:
         create = settings.is_sqlite if create_tables is None else create_tables
         factory = view_factory(settings, create)
         view_class = SQLiteBoardView if settings.is_sqlite else PostgresBoardView
         view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
-    return Boards(referrals=ReferralBoard(view, application, cipher))
+        case_class = SQLiteCaseBoardView if settings.is_sqlite else PostgresCaseBoardView
+        case_view = factory.tracking_recorder(case_class)  # type: ignore[arg-type]
+    return Boards(referrals=ReferralBoard(view, application, cipher),
+                  cases=CaseBoard(case_view, application, cipher))

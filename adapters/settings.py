@@ -28,6 +28,7 @@ class Settings:
     kafka_topic_prefix: str = "referral-hub"
     sla_sweep_seconds: float = 60.0
     log_level: str = "INFO"
+    review_days: tuple[tuple[str, int], ...] = (("red", 7), ("orange", 30), ("blue", 90))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             kafka_topic_prefix=env.get("HUB_KAFKA_TOPIC_PREFIX") or "referral-hub",
             sla_sweep_seconds=float(env.get("HUB_SLA_SWEEP_SECONDS") or 60),
             log_level=env.get("HUB_LOG_LEVEL") or "INFO",
+            review_days=review_days(env),
         )
 
     @property
@@ -71,3 +73,15 @@ class Settings:
             "user": unquote(url.username or "postgres"),
             "password": unquote(url.password or ""),
         }
+
+
+def review_days(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """Days between case reviews by colour: HUB_REVIEW_DAYS_RED / _ORANGE / _BLUE."""
+    days = []
+    for colour, default in (("red", 7), ("orange", 30), ("blue", 90)):
+        name = f"HUB_REVIEW_DAYS_{colour.upper()}"
+        raw = env.get(name) or str(default)
+        if not raw.isdigit() or not 1 <= int(raw) <= 3650:
+            raise SettingsError(f"{name} must be a whole number of days from 1 to 3650.")
+        days.append((colour, int(raw)))
+    return tuple(days)

@@ -63,7 +63,9 @@ def open_application(settings: Settings, *, create_tables: bool = False,
                      clock: Callable[[], datetime] = utc_now) -> HubApplication:
     """The hub's Application over the configured store (no tables created on PostgreSQL
     unless asked: `hub db init` does that once)."""
-    return HubApplication(env=store_env(settings, create_tables=create_tables), clock=clock)
+    application = HubApplication(env=store_env(settings, create_tables=create_tables), clock=clock)
+    application.review_days = dict(settings.review_days)
+    return application
 
 
 def database_file(settings: Settings) -> Path | None:

@@ -105,3 +105,80 @@ def app(clock: Clock) -> Iterator[HubApplication]:
                                       "CIPHER_KEY": TEST_CIPHER_KEY}, clock=clock)
     register_agencies(application)
     yield application
+
+
+ADMIN_TOKEN = "case-world-admin-token"
+INSPECTORS = {"inspector": "city-inspection", "far-inspector": "elsewhere-inspection"}
+
+
+@dataclass
+class HttpWorld:
+    """The district over HTTP: every agency registered, a staff token for each, inspectors."""
+
+    client: Any
+    clock: Clock
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def build(self) -> HttpWorld:
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        for slug, (name, kind, jurisdiction) in AGENCIES.items():
+            answer = self.client.post("/api/v1/agencies", headers=admin, json={
+                "id": slug, "name": name, "kind": kind, "jurisdiction": jurisdiction})
+            assert answer.status_code == 201, answer.json
+        users = {slug: (slug, "staff") for slug in AGENCIES}
+        users.update({user: (agency, "inspector") for user, agency in INSPECTORS.items()})
+        for user, (agency, role) in users.items():
+            answer = self.client.post(f"/api/v1/agencies/{agency}/tokens", headers=admin,
+                                      json={"user": user, "role": role})
+            assert answer.status_code == 201, answer.json
+            self.headers[user] = {"Authorization": f"Bearer {answer.json['token']}"}
+        return self
+
+    def get(self, who: str, path: str, **headers: str) -> Any:
+        return self.client.get(f"/api/v1{path}", headers={**self.headers[who], **headers})
+
+    def post(self, who: str, path: str, body: dict[str, Any], **headers: str) -> Any:
+        return self.client.post(f"/api/v1{path}", json=body,
+                                headers={**self.headers[who], **headers})
+
+    def ok(self, answer: Any, status: int = 200) -> Any:
+        assert answer.status_code == status, answer.get_json()
+        return answer.get_json()
+
+    def referral(self, to: str = "workstation", risk_level: str | None = None) -> str:
+        """A referral from the procuratorate, accepted by `to`; returns its id."""
+        body = {"to_agency": to, "category": "family_education_guidance",
+                "urgency": "routine", "reason": "涉案未成年人家庭教育指导（示例）",
+                "subject": SUBJECT, "consent": {"basis": "legal_mandate"}}
+        if risk_level:
+            body["risk_level"] = risk_level
+        referral = self.ok(self.post("procuratorate", "/referrals", body), 201)
+        self.ok(self.post(to, f"/referrals/{referral['id']}/accept", {"assignee": "worker"}))
+        return str(referral["id"])
+
+    def case(self, partners: list[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """A case opened by the workstation on a fresh accepted referral."""
+        body = {"referral_id": self.referral(**kwargs), "lead_worker": "示例社工甲",
+                "participants": [{"agency": a, "role": "partner"}
+                                 for a in (PARTNERS if partners is None else partners)]}
+        return dict(self.ok(self.post("workstation", "/cases", body), 201))
+
+
+@pytest.fixture
+def world(tmp_path: Any) -> Iterator[HttpWorld]:
+    """A fresh SQLite store behind the Flask app, on a hand-moved clock."""
+    from adapters.settings import Settings
+    from adapters.storage import open_application
+    from hub import create_app
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'hub.sqlite'}",
+                        cipher_key=TEST_CIPHER_KEY, admin_token=ADMIN_TOKEN)
+    clock = Clock()
+    application = open_application(settings, clock=clock)
+    flask_app = create_app({"TESTING": True, "HUB_SETTINGS": settings,
+                            "HUB_APPLICATION": application})
+    try:
+        yield HttpWorld(flask_app.test_client(), clock).build()
+    finally:
+        flask_app.extensions["hub"].services["boards"].close()
+        application.close()
