@@ -29,18 +29,21 @@ class AgencyCommands(_Base):
         if parent is not None and not self.agency_exists(parent):
             raise Invalid("Unknown parent agency.", {"parent": ["No such agency."]})
         at = self.clock()
-        agency = Agency.register(slug=id, name=name, kind=kind, jurisdiction=jurisdiction,
-                                 parent=parent, actor=caller.actor, at=at)
-        if self.agency_exists(id):
-            raise Conflict(f"Agency {id!r} exists already.")
+        created: list[Agency] = []
 
         def listing(directory: Directory) -> list[Any]:
+            # Built afresh on every attempt: a failed save has consumed the pending events.
+            agency = Agency.register(slug=id, name=name, kind=kind, jurisdiction=jurisdiction,
+                                     parent=parent, actor=caller.actor, at=at)
+            if self.agency_exists(id):
+                raise Conflict(f"Agency {id!r} exists already.")
             directory.list_agency(id, actor=caller.actor, at=at)
+            created[:] = [agency]
             return [agency]
 
         self._ensure_directory(caller)
         self.change(DIRECTORY_ID, Directory, listing)
-        return agency
+        return created[0]
 
     def _ensure_directory(self, caller: Caller) -> None:
         if not self.stream_exists(DIRECTORY_ID):
@@ -70,10 +73,11 @@ class AgencyCommands(_Base):
         plain = "rh_" + secrets.token_urlsafe(32)
         digest = token_digest(plain)
         at = self.clock()
-        token = Token.issue(digest=digest, agency=agency, user=user, role=role,
-                            actor=caller.actor, at=at)
 
         def issuing(record: Agency) -> list[Any]:
+            # Built afresh on every attempt: a failed save has consumed the pending events.
+            token = Token.issue(digest=digest, agency=agency, user=user, role=role,
+                                actor=caller.actor, at=at)
             record.issue_token(user=user, role=role, token_id=token.id, actor=caller.actor, at=at)
             return [token]
 

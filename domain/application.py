@@ -75,7 +75,8 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
         """Load, check, run the command and save; reload and retry when a race is lost.
 
         `check` runs before the version comparison (visibility: 404 before 412); the command
-        may return further aggregates to save in the same transaction.
+        may return further aggregates to save in the same transaction — build them inside the
+        command, since a failed save consumes their pending events and a retry needs new ones.
         """
         for attempt in range(MAX_ATTEMPTS):
             aggregate = self.load(stream_id, kind)
