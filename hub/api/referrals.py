@@ -17,7 +17,7 @@ from domain.referral_service import ACTIONS
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
-from hub.presenters import etag, for_caller, referral_view
+from hub.presenters import etag, for_list, referral_view
 from hub.schemas.common import PurposeHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS, ActionHeaders, ReferralCreateSchema, ReferralListQuery, ReferralPageSchema,
@@ -79,7 +79,7 @@ def list_referrals(query: dict[str, Any]) -> Any:
     items, next_cursor = board.page(
         agency=who.agency, inspector_jurisdiction=who.jurisdiction if who.is_inspector else None,
         now=hub().app.clock(), **query)
-    return {"items": [for_caller(item, who) for item in items], "next_cursor": next_cursor}
+    return {"items": [for_list(item) for item in items], "next_cursor": next_cursor}
 
 
 @blp.get("/referrals/<referral_id>")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from adapters.read_models import open_boards
 from adapters.storage import open_application
 from tests.conftest import ADMIN_TOKEN
 from tests.stores import store_settings
@@ -94,14 +95,17 @@ class World:
 
 @contextmanager
 def served_world(kind: str, tmp_path: Path) -> Iterator[World]:
-    """A World on a fresh store of `kind` ('sqlite' or 'postgres'), tables created first."""
+    """A World on a fresh store of `kind` ('sqlite' or 'postgres'), tables created first
+    (as `hub db init` does)."""
     from hub import create_app
 
     with store_settings(kind, tmp_path, admin_token=ADMIN_TOKEN) as settings:
         application = open_application(settings, create_tables=True)
+        open_boards(settings, application, create_tables=True).close()
         flask_app = create_app({"TESTING": True, "HUB_SETTINGS": settings,
                                 "HUB_APPLICATION": application})
         try:
             yield World(flask_app.test_client()).build()
         finally:
+            flask_app.extensions["hub"].services["boards"].close()
             application.close()

@@ -220,3 +220,53 @@ class TestReads:
         made = world.submit(respond_within_hours=2, urgency="routine").json
         created = datetime.fromisoformat(made["created_at"])
         assert datetime.fromisoformat(made["respond_by"]) - created == timedelta(hours=2)
+
+
+class TestList:
+    def test_pages_run_newest_first_without_gaps_or_repeats(self, store_world: World) -> None:
+        w = store_world
+        made = [w.new_referral() for _ in range(5)]
+        seen: list[str] = []
+        cursor = None
+        while True:
+            query = {"box": "inbox", "limit": 2, **({"cursor": cursor} if cursor else {})}
+            page = w.page("receiver", **query)
+            assert page.status_code == 200, page.json
+            seen += [item["id"] for item in page.json["items"]]
+            cursor = page.json["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == list(reversed(made))
+
+    def test_a_caller_sees_its_own_write_at_once(self, world: World) -> None:
+        rid = world.new_referral()
+        world.act("receiver", rid, "accept")
+        items = world.page("referrer", box="outbox").json["items"]
+        assert [(i["id"], i["status"], i["version"]) for i in items] == [(rid, "accepted", 2)]
+
+    def test_filters(self, world: World) -> None:
+        kept = world.new_referral(category="elderly_care")
+        other = world.new_referral()
+        world.act("receiver", other, "accept")
+
+        def ids(**query: Any) -> list[str]:
+            return [i["id"] for i in world.page("receiver", **query).json["items"]]
+
+        assert ids(category="elderly_care") == [kept]
+        assert ids(status="accepted") == [other]
+        assert ids(status="submitted", category="elderly_care") == [kept]
+        assert ids(overdue="true") == []
+        assert set(ids(overdue="false")) == {kept, other}
+
+    @pytest.mark.parametrize("query,field", [
+        ({"box": "archive"}, "box"), ({"limit": "0"}, "limit"), ({"limit": "201"}, "limit"),
+        ({"limit": "ten"}, "limit"), ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"cursor": "WzEsMl0"}, "cursor"), ({"status": "lost"}, "status"),
+        ({"category": "x"}, "category"), ({"overdue": "maybe"}, "overdue"),
+        ({"sort": "asc"}, "sort"),
+    ])
+    def test_bad_list_parameters_are_named(self, world: World, query: dict[str, str],
+                                           field: str) -> None:
+        answer = world.page("referrer", **query)
+        assert answer.status_code == 422, answer.json
+        assert field in answer.json["errors"]
