@@ -20,7 +20,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": self.formatTime(record), "level": record.levelname,
-                "logger": record.name, "message": record.getMessage()}
+                "logger": record.name, "pid": record.process, "message": record.getMessage()}
         for name in self.FIELDS:
             if hasattr(record, name):
                 line[name] = getattr(record, name)

@@ -76,10 +76,10 @@ class HubProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"hub serve exited ({self.process.returncode}):\n{self.log()}")
             try:
-                if requests.get(self.url("/readyz"), timeout=2).status_code == 200:
+                if requests.get(self.url("/readyz"), timeout=10).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or its workers are still booting
             time.sleep(0.1)
         raise TimeoutError(f"hub serve not ready after {timeout}s:\n{self.log()}")
 
