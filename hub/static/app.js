@@ -7,9 +7,9 @@
   const state = { box: "inbox", cursor: null, me: null, agencies: null, current: null };
 
   const COLUMNS = {
-    inbox: ["created_at", "subject", "from_agency", "category", "urgency", "status", "respond_by"],
-    outbox: ["created_at", "subject", "to_agency", "category", "urgency", "status", "respond_by"],
-    cases: ["updated_at", "subject", "lead_agency", "lead_worker", "risk_level", "status", "next_review_on"],
+    inbox: ["subject", "from_agency", "category", "status", "respond_by"],
+    outbox: ["subject", "to_agency", "category", "status", "respond_by"],
+    cases: ["subject", "lead_agency", "risk_level", "status", "next_review_on"],
   };
 
   /** A field's value as text (enums labelled, times localised, objects summarised). */
@@ -98,6 +98,9 @@
     const kind = state.box === "cases" ? "case" : "referral";
     const cells = COLUMNS[state.box].map((c) => {
       const cell = el("td", { "data-label": t("field." + c) }, show(c, item[c]));
+      if (c === "category" && item.urgency && item.urgency !== "routine") {
+        cell.append(" ", el("span", { class: "badge badge-" + item.urgency }, label("urgency", item.urgency)));
+      }
       if (c === "status" && item.overdue) cell.append(" ", el("span", { class: "badge badge-warn" }, t("field.overdue")));
       if (c === "status") cell.classList.add("status-" + item.status);
       return cell;
@@ -108,13 +111,18 @@
 
   // ---- detail ----------------------------------------------------------------------------
 
+  function showDetail(visible) {
+    $("detail").hidden = !visible;
+    document.querySelector(".workspace").classList.toggle("with-detail", visible);
+  }
+
   async function openItem(kind, id) {
     const path = (kind === "case" ? "/cases/" : "/referrals/") + encodeURIComponent(id);
     const result = await api(path);
     if (!result.ok) { showProblem($("list-problem"), result.data); return; }
     renderDetail(kind, result.data);
     await loadHistory(kind, id);
-    $("detail").hidden = false;
+    showDetail(true);
     $("detail").focus();
   }
 
@@ -150,7 +158,11 @@
     const result = await api((kind === "case" ? "/cases/" : "/referrals/") + encodeURIComponent(id) + "/history");
     const verified = $("verified");
     $("timeline").replaceChildren();
-    if (!result.ok) { verified.textContent = ""; return; }
+    if (!result.ok) {
+      verified.textContent = (result.data && result.data.title) || "";
+      verified.className = "verified";
+      return;
+    }
     verified.textContent = result.data.verified ? "✔ " + t("detail.verified") : "✖ " + t("detail.broken");
     verified.className = "verified " + (result.data.verified ? "ok" : "broken");
     for (const event of result.data.events || []) $("timeline").append(timelineEntry(event));
@@ -274,7 +286,7 @@
     $("listing").setAttribute("aria-labelledby", "tab-" + box);
     for (const node of document.querySelectorAll(".for-referrals")) node.hidden = box === "cases";
     for (const node of document.querySelectorAll(".for-cases")) node.hidden = box !== "cases";
-    $("detail").hidden = true;
+    showDetail(false);
     loadList(true);
   }
 
@@ -295,6 +307,6 @@
   wireTabs();
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); loadList(true); });
   $("more").addEventListener("click", () => loadList(false));
-  $("detail-close").addEventListener("click", () => { $("detail").hidden = true; });
+  $("detail-close").addEventListener("click", () => showDetail(false));
   Hub.onSignIn(() => { $("workbench").hidden = false; loadList(true); });
 })();

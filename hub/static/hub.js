@@ -34,14 +34,14 @@ const Hub = (() => {
     return node;
   }
 
-  /** A time in the page's locale (the raw value when it is not a time). */
+  /** A time as local YYYY-MM-DD HH:mm (the raw value when it is not a time). */
   function when(value) {
     if (!value) return "—";
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) return String(value);
-    return date.toLocaleString(config.lang === "zh" ? "zh-CN" : "en-GB", {
-      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
-    });
+    const pad = (n) => String(n).padStart(2, "0");
+    return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()) + " "
+      + pad(date.getHours()) + ":" + pad(date.getMinutes());
   }
 
   const token = {
