@@ -70,6 +70,9 @@ class AgencyCommands(_Base):
     def issue_token(self, caller: Caller, *, agency: str, user: str, role: str) -> str:
         """Issue a new bearer token for `user` of `agency`; the plain token is returned once."""
         self._require_token_admin(caller, agency)
+        if role == "inspector" and not caller.is_hub_admin:
+            # An inspector reads a whole jurisdiction: an agency may not grant that to itself.
+            raise NotPermitted("Only the hub administrator issues inspector tokens.")
         plain = "rh_" + secrets.token_urlsafe(32)
         digest = token_digest(plain)
         at = self.clock()
