@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -25,13 +26,23 @@ def cipher_key(settings: Settings) -> str:
     if key_path.exists():
         return key_path.read_text().strip()
     key_path.parent.mkdir(parents=True, exist_ok=True)
-    key = AESCipher.create_key(32)
-    try:  # O_EXCL: when two processes race, one writes and both read the same key
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return _publish_key(key_path, AESCipher.create_key(32))
+
+
+def _publish_key(key_path: Path, key: str) -> str:
+    """Write `key` to a private file, then link it into place: a racing process either links
+    first or reads a complete key — never an empty or half-written file."""
+    fd, draft = tempfile.mkstemp(dir=key_path.parent, prefix=".key-")  # mode 0o600
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(draft, key_path)
     except FileExistsError:
         return key_path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    finally:
+        os.unlink(draft)
     return key
 
 
