@@ -6,12 +6,15 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
-    Encoding, NoEncryption, PrivateFormat, load_pem_private_key,
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
 )
 from dotenv import dotenv_values
 
@@ -74,7 +77,7 @@ def _key_beside(path: Path) -> Ed25519PrivateKey:
 def sign_checkpoint(key: Ed25519PrivateKey, tree_size: int, root: str,
                     at: datetime | None = None) -> Checkpoint:
     """A checkpoint of the log's first `tree_size` events, signed now (or at `at`)."""
-    time = format_time(at or datetime.now(timezone.utc))
+    time = format_time(at or datetime.now(UTC))
     kid = key_id(key.public_key())
     signature = key.sign(Checkpoint.message(tree_size, root, time, kid))
     return Checkpoint(tree_size=tree_size, root=root, time=time, key_id=kid,

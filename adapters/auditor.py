@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 import threading
 import weakref
 from typing import Any
@@ -87,18 +88,23 @@ class Auditor:
                 "new_root": self.tree.root(new).hex(),
                 "proof": [p.hex() for p in self.tree.consistency_proof(old, new)]}
 
-    def run_periodically(self, seconds: float, stop: threading.Event) -> threading.Thread:
-        """A daemon thread signing a checkpoint every `seconds` while the log grows."""
-        def loop() -> None:
-            while not stop.wait(seconds):
-                try:
-                    self.checkpoint(force=False)
-                except Exception:  # keep the thread alive; the failure is logged and retried
-                    log.exception("periodic audit checkpoint failed")
 
-        thread = threading.Thread(target=loop, name="audit-checkpoints", daemon=True)
-        thread.start()
-        return thread
+class CheckpointJob:
+    """A background job (`hub jobs`): sign a checkpoint every so often while the log grows."""
+
+    def __init__(self, auditor: Auditor, seconds: float) -> None:
+        self.auditor, self.seconds = auditor, seconds
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.wait(self.seconds):
+            signed = self.auditor.checkpoint(force=False)
+            log.info("audit checkpoint", extra={"tree_size": signed.tree_size})
+
+
+def checkpoint_job(settings: Settings, application: Application) -> CheckpointJob:
+    """The job factory `hub jobs` runs; HUB_AUDIT_CHECKPOINT_SECONDS (default 300) apart."""
+    seconds = float(os.environ.get("HUB_AUDIT_CHECKPOINT_SECONDS") or 300)
+    return CheckpointJob(auditor_for(application, settings), seconds)
 
 
 _AUDITORS: weakref.WeakKeyDictionary[Application, Auditor] = weakref.WeakKeyDictionary()

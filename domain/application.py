@@ -110,14 +110,18 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
         """The aggregate as it stood at `moment` (NotFound before it existed; naive = UTC)."""
         if moment.tzinfo is None:  # comparing with the events' aware timestamps would raise
             moment = moment.replace(tzinfo=timezone.utc)
-        last = None
-        for event in self.events.get(parse_id(stream_id)):
-            if event.timestamp > moment:
-                break
-            last = event.originator_version
-        if last is None:
+        # A binary search over versions reading one event per probe: a 5,000-event stream
+        # takes 13 reads, not 5,000 decryptions; the state then comes from snapshots.
+        uid = parse_id(stream_id)
+        newest = list(self.events.get(uid, desc=True, limit=1))
+        low, high = 0, newest[0].originator_version if newest else 0
+        while low < high:  # invariant: the answer (0 = none yet) lies in [low, high]
+            middle = (low + high + 1) // 2
+            probe = next(iter(self.events.get(uid, gt=middle - 1, lte=middle)))
+            low, high = (middle, high) if probe.timestamp <= moment else (low, middle - 1)
+        if low == 0:
             raise NotFound("The resource did not exist at that time.")
-        return self.load(stream_id, kind, version=last)
+        return self.load(stream_id, kind, version=low)
 
     def record_access(self, caller: Caller, resource_id: str | UUID, resource_kind: str, *,
                       purpose: str | None = None, view: str = "current") -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.base import HubAggregate
@@ -34,7 +34,7 @@ def stored_time(value: Any) -> datetime:
     """A stored timestamp (the transcoder's `datetime_iso` form, or an ISO string)."""
     text = value["_data_"] if isinstance(value, dict) else value
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def link_of(position: int, stream_id: str, version: int,

@@ -7,7 +7,7 @@ import importlib
 import click
 
 # Modules of hub.cli whose COMMANDS (a list of click commands/groups) join `hub`.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["serve", "admin", "db", "projections", "sla", "kafka", "demo", "audit"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

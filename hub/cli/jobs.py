@@ -9,20 +9,46 @@ import signal
 import threading
 from typing import Any, Protocol
 
+from adapters.read_models import open_boards
 from adapters.settings import Settings
+from adapters.sla import SlaSweeper
 from adapters.storage import open_application
 from domain.application import HubApplication
 
 log = logging.getLogger("hub.jobs")
 
 # Background jobs as "module:factory"; factory(settings, application) -> Job.
-JOBS: list[str] = []
+JOBS: list[str] = ["hub.cli.jobs:projections_job", "hub.cli.jobs:sla_job",
+                   "adapters.auditor:checkpoint_job"]
 
 
 class Job(Protocol):
     """A loop that runs until `stop` is set."""
 
     def run(self, stop: threading.Event) -> None: ...
+
+
+class ProjectionsJob:
+    """Keeps every read model at the head of the store (the one runner per projection)."""
+
+    def __init__(self, settings: Settings, application: HubApplication) -> None:
+        self.boards = open_boards(settings, application)
+
+    def run(self, stop: threading.Event) -> None:
+        self.boards.start()
+        try:
+            stop.wait()
+        finally:
+            self.boards.close()
+
+
+def projections_job(settings: Settings, application: HubApplication) -> ProjectionsJob:
+    return ProjectionsJob(settings, application)
+
+
+def sla_job(settings: Settings, application: HubApplication) -> SlaSweeper:
+    """Escalates overdue referrals every HUB_SLA_SWEEP_SECONDS (default 60)."""
+    return SlaSweeper(settings, application, open_boards(settings, application).referrals)
 
 
 def _factory(spec: str) -> Any:

@@ -10,7 +10,9 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
-    Encoding, PublicFormat, load_pem_public_key,
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
 )
 
 ORIGIN = "referral-hub audit log v1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -76,7 +77,7 @@ class LogVerifier:
         while self.pending and self.pending[-1].tree_size == self.frontier.size:
             self._compare(self.pending.pop())
 
-    def unreadable(self, position: int, error: Unreadable) -> None:
+    def unreadable(self, position: int, error: Unreadable | str) -> None:
         """A stored event that could not be read still takes its place in the log."""
         self.report.breaks.append(f"position {position}: {error}")
         self.chains.events_checked += 1
@@ -106,7 +107,7 @@ def checkpoint_problems(checkpoints: Sequence[Checkpoint],
         problem = signature_problem(checkpoint, public_key) if public_key else None
         if problem:
             yield problem
-    for earlier, later in zip(checkpoints, checkpoints[1:]):
+    for earlier, later in itertools.pairwise(checkpoints):
         problem = sequence_problem(earlier, later)
         if problem:
             yield problem
@@ -117,16 +118,16 @@ def catch_up(app: Application, verifier: LogVerifier, after: int = 0,
     """Feed the stored events after position `after` to `verifier`; the last position read."""
     decoder = Decoder(app)
     for found in batches(app, after):
-        for notification in found:
+        for row in found:
             try:
-                link = decoder.link(notification)
+                link = decoder.link(row)
             except Unreadable as error:
-                verifier.unreadable(notification.id, error)
+                verifier.unreadable(row[0], error)
                 continue
             verifier.add(link)
         if progress:
             progress(len(found))
-        after = found[-1].id
+        after = found[-1][0]
     return after
 
 

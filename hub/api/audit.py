@@ -1,0 +1,151 @@
+"""Audit and inspection: histories, access logs, verification, the global log and its proofs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.persistence import MapperDeserialisationError
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from adapters.auditor import Auditor, auditor_for
+from domain.base import Caller
+from domain.errors import Invalid, NotPermitted
+from domain.presentation import event_record
+from hub.app import hub
+from hub.auth import caller
+from hub.errors import problems
+from hub.schemas.audit import (
+    AccessLogSchema,
+    CheckpointsSchema,
+    ConsistencyQuery,
+    ConsistencySchema,
+    HistorySchema,
+    InclusionQuery,
+    InclusionSchema,
+    LogPageSchema,
+    LogQuery,
+    VerifySchema,
+)
+from hub.schemas.common import PurposeHeaders
+from projections.audit import history
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1",
+                description="Audit and inspection: hash-chained histories, who read what, "
+                            "the signed Merkle log over every event.")
+
+
+def auditor() -> Auditor:
+    return auditor_for(hub().app, hub().settings)
+
+
+def overseer() -> Caller:
+    """The caller, who must be the hub administrator or an inspector."""
+    who = caller()
+    if not (who.is_hub_admin or who.is_inspector):
+        raise NotPermitted("Only the hub administrator and inspectors may do this.")
+    return who
+
+
+@blp.get("/referrals/<referral_id>/history")
+@blp.arguments(PurposeHeaders, location="headers")
+@blp.response(200, HistorySchema)
+@problems(blp, 404)
+def referral_history(headers: dict[str, Any], referral_id: str) -> Any:
+    """Every event of the referral with its hashes (masked for inspectors); a recorded read."""
+    return history.referral_history(hub().app, caller(), referral_id, headers.get("purpose"))
+
+
+@blp.get("/cases/<case_id>/history")
+@blp.arguments(PurposeHeaders, location="headers")
+@blp.response(200, HistorySchema)
+@problems(blp, 403, 404)
+def case_history(headers: dict[str, Any], case_id: str) -> Any:
+    """Every event of the case with its hashes (masked for inspectors); a recorded read."""
+    return history.case_history(hub().app, caller(), case_id, headers.get("purpose"))
+
+
+@blp.get("/referrals/<referral_id>/access-log")
+@blp.response(200, AccessLogSchema)
+@problems(blp, 403, 404)
+def referral_access_log(referral_id: str) -> Any:
+    """Who read the referral's personal data, when and why (parties' admins, inspectors)."""
+    return history.access_log(hub().app, caller(), referral_id, "referral")
+
+
+@blp.get("/cases/<case_id>/access-log")
+@blp.response(200, AccessLogSchema)
+@problems(blp, 403, 404)
+def case_access_log(case_id: str) -> Any:
+    """Who read the case's personal data, when and why (participants' admins, inspectors)."""
+    return history.access_log(hub().app, caller(), case_id, "case")
+
+
+@blp.get("/audit/verify")
+@blp.response(200, VerifySchema)
+@problems(blp, 403)
+def verify() -> Any:
+    """Check every chain, the Merkle root and every signed checkpoint; name the first break."""
+    overseer()
+    return auditor().verify().to_dict()
+
+
+@blp.get("/audit/log")
+@blp.arguments(LogQuery, location="query", unknown=RAISE)
+@blp.response(200, LogPageSchema)
+@problems(blp, 403, 422)
+def audit_log(query: dict[str, Any]) -> Any:
+    """Every event after position `after`, in global order, personal data masked."""
+    overseer()
+    app = hub().app
+    found = app.recorder.select_notifications(query["after"], query["limit"],
+                                              inclusive_of_start=False)
+    items = [_entry(app, n) for n in found]
+    more = len(found) == query["limit"]
+    return {"items": items, "next_after": found[-1].id if more else None}
+
+
+def _entry(app: Any, notification: Any) -> dict[str, Any]:
+    where = {"position": notification.id, "stream_id": str(notification.originator_id),
+             "version": notification.originator_version}
+    try:
+        return {**event_record(app.mapper.to_domain_event(notification), masked=True), **where}
+    except (MapperDeserialisationError, AttributeError, TypeError):
+        return {**where, "unreadable": True}
+
+
+@blp.get("/audit/checkpoints")
+@blp.response(200, CheckpointsSchema)
+@problems(blp, 403)
+def checkpoints() -> Any:
+    """The signed checkpoints, oldest first, and the public key that verifies them."""
+    overseer()
+    found = auditor()
+    return {"key_id": found.key_id, "public_key": found.public_key_pem,
+            "checkpoints": [c.to_dict() for c in found.store.all()]}
+
+
+@blp.get("/audit/proofs/inclusion")
+@blp.arguments(InclusionQuery, location="query", unknown=RAISE)
+@blp.response(200, InclusionSchema)
+@problems(blp, 403, 422)
+def inclusion(query: dict[str, Any]) -> Any:
+    """The RFC 6962 audit path of the event at `position` in the tree of `tree_size` events."""
+    overseer()
+    try:
+        return auditor().inclusion(query["position"], query["tree_size"])
+    except LookupError as error:
+        raise Invalid(str(error), {"position": [str(error)]}) from None
+
+
+@blp.get("/audit/proofs/consistency")
+@blp.arguments(ConsistencyQuery, location="query", unknown=RAISE)
+@blp.response(200, ConsistencySchema)
+@problems(blp, 403, 422)
+def consistency(query: dict[str, Any]) -> Any:
+    """The RFC 6962 proof that the tree of `old_size` events is a prefix of `new_size`'s."""
+    overseer()
+    try:
+        return auditor().consistency(query["old_size"], query["new_size"])
+    except LookupError as error:
+        raise Invalid(str(error), {"new_size": [str(error)]}) from None
