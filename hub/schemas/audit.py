@@ -5,11 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from hub.schemas.common import StrictInteger
-
-
-class ActorSchema(Schema):
-    agency = fields.String()
-    user = fields.String()
+from hub.schemas.referrals import ActorSchema  # one "Actor" in the OpenAPI document
 
 
 class EventSchema(Schema):
