@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, make_response, render_template, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
+from domain.case import SESSION_KINDS
 from domain.referral import CATEGORIES, OUTCOMES, RISK_LEVELS, RULES, URGENCY_HOURS
 from hub import i18n
 
@@ -32,6 +33,24 @@ ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
     "reopen": [("reason", "textarea", True)],
 }
 
+# Case actions the workbench offers (the case's `allowed_actions` says which are open now).
+CASE_ACTION_FIELDS: dict[str, list[tuple[str, str, bool]]] = {
+    "risk-assessments": [("level", "risk", True), ("factors", "list", True),
+                         ("note", "textarea", False)],
+    "plan": [("goals", "list", True), ("sessions_planned", "int", True), ("review_on", "date", True)],
+    "sessions": [("held_on", "date", True), ("kind", "session_kind", True),
+                 ("attendees", "list", True), ("guardian_present", "bool", False),
+                 ("notes", "textarea", True)],
+    "investigation-reports": [("summary", "textarea", True), ("findings", "textarea", True),
+                              ("recommendations", "textarea", True),
+                              ("submitted_to", "list", True)],
+    "supervision-reviews": [("reviewer", "text", True), ("advice", "textarea", True)],
+    "participants": [("agency", "agency", True), ("role", "text", True)],
+    "close": [("outcome", "outcome", True), ("evaluation", "textarea", True)],
+}
+# Opening a case from an accepted referral (POST /cases with the referral's id).
+OPEN_CASE_FIELDS: list[tuple[str, str, bool]] = [("lead_worker", "text", True)]
+
 # Pages load only their own scripts and styles; images may be blobs (the token-fetched plot).
 PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
             "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
@@ -48,7 +67,9 @@ def page_config(lang: str) -> dict[str, Any]:
         "statuses": list(REFERRAL_STATUSES), "case_statuses": list(CASE_STATUSES),
         "categories": list(CATEGORIES), "urgencies": list(URGENCY_HOURS),
         "outcomes": list(OUTCOMES), "risk_levels": list(RISK_LEVELS),
-        "stats_groups": list(STATS_GROUPS),
+        "stats_groups": list(STATS_GROUPS), "session_kinds": list(SESSION_KINDS),
+        "case_actions": {a: [list(f) for f in fs] for a, fs in CASE_ACTION_FIELDS.items()},
+        "open_case": [list(f) for f in OPEN_CASE_FIELDS],
         "actions": {action: {"side": who, "from": list(statuses),
                              "fields": [list(f) for f in ACTION_FIELDS[action]]}
                     for action, (who, statuses) in RULES.items() if action in ACTION_FIELDS},

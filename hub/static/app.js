@@ -18,7 +18,8 @@
     if (name === "status") return label("status", value);
     if (["category", "urgency", "outcome"].includes(name)) return label(name, value);
     if (name === "risk_level") return label("risk", value);
-    if (name === "overdue") return value ? t("yes") : t("no");
+    if (name === "overdue" || name === "review_overdue" || name === "guardian_present") return value ? t("yes") : t("no");
+    if (name === "kind") return label("session", value);
     if (name.endsWith("_at") || name === "respond_by") return when(value);
     if (name === "subject") return subjectText(value);
     if (name === "consent") return label("consent", value.basis) + (value.note ? " — " + value.note : "");
@@ -130,7 +131,7 @@
     "subject", "consent", "reason", "risk_level", "respond_by", "assignee", "outcome", "summary",
     "closing_reason", "case_id", "external_ref", "parties", "created_at", "updated_at", "id", "version"];
   const CASE_FIELDS = ["status", "risk_level", "lead_agency", "lead_worker", "participants", "subject",
-    "referral_id", "next_review_on", "plan", "outcome", "evaluation", "created_at", "updated_at", "id", "version"];
+    "referral_id", "next_review_on", "review_overdue", "plan", "sessions", "outcome", "evaluation", "created_at", "updated_at", "id", "version"];
 
   function renderDetail(kind, item) {
     state.current = { kind, item };
@@ -141,6 +142,7 @@
     appendQuestionsAndNotes(item);
     $("action-problem").hidden = true;
     $("action-form").hidden = true;
+    $("action-status").textContent = "";
     renderActions(kind, item);
   }
 
@@ -170,7 +172,7 @@
 
   function timelineEntry(event) {
     const details = Object.entries(event.data || {}).filter(([, v]) => v !== null && v !== "")
-      .map(([k, v]) => el("li", {}, el("span", { class: "muted" }, t("field." + k) + "："), show(k, v)));
+      .map(([k, v]) => el("li", {}, el("span", { class: "muted" }, label("field", k) + "："), show(k, v)));
     const actor = event.actor ? event.actor.agency + " / " + event.actor.user : "";
     return el("li", { class: "event" },
       el("div", { class: "event-head" },
@@ -191,18 +193,27 @@
     return sides;
   }
 
+  /** The actions open to the caller now: [action, fields] pairs. */
+  function openActions(kind, item) {
+    if (kind === "case") {
+      return (item.allowed_actions || []).filter((a) => a in config.case_actions)
+        .map((a) => [a, config.case_actions[a]]);
+    }
+    const sides = mySides(item);
+    const open = Object.entries(config.actions).filter(([, rule]) => rule.from.includes(item.status)
+      && (rule.side === "either" ? sides.size > 0 : sides.has(rule.side))).map(([a, rule]) => [a, rule.fields]);
+    if (sides.has("receiver") && item.status === "accepted" && !item.case_id) open.push(["open-case", config.open_case]);
+    return open;
+  }
+
   function renderActions(kind, item) {
     const box = $("action-buttons");
     box.replaceChildren();
-    $("actions-section").hidden = kind === "case";
-    if (kind === "case") return;
-    const sides = mySides(item);
-    const open = Object.entries(config.actions).filter(([, rule]) => rule.from.includes(item.status)
-      && (rule.side === "either" ? sides.size > 0 : sides.has(rule.side)));
+    const open = openActions(kind, item);
     if (!open.length) { box.append(el("p", { class: "muted" }, t("detail.no_actions"))); return; }
-    for (const [action, rule] of open) {
+    for (const [action, fields] of open) {
       box.append(el("button", { type: "button", "data-action": action,
-        onclick: () => showActionForm(action, rule, item) }, label("act", action)));
+        onclick: () => showActionForm(kind, action, fields, item) }, label("act", action)));
     }
   }
 
@@ -215,13 +226,20 @@
     return state.agencies;
   }
 
+  function choices(attrs, values, prefix) {
+    return el("select", attrs, el("option", { value: "" }, "—"),
+      values.map((v) => el("option", { value: v }, label(prefix, v))));
+  }
+
   async function fieldInput(name, kind, required) {
     const attrs = { id: "act-" + name, name, required: required || null };
-    if (kind === "textarea") return el("textarea", { ...attrs, rows: 3 });
-    if (kind === "outcome") {
-      return el("select", attrs, el("option", { value: "" }, "—"),
-        config.outcomes.map((o) => el("option", { value: o }, label("outcome", o))));
-    }
+    if (kind === "textarea" || kind === "list") return el("textarea", { ...attrs, rows: 3 });
+    if (kind === "outcome") return choices(attrs, config.outcomes, "outcome");
+    if (kind === "risk") return choices(attrs, config.risk_levels, "risk");
+    if (kind === "session_kind") return choices(attrs, config.session_kinds, "session");
+    if (kind === "date") return el("input", { ...attrs, type: "date" });
+    if (kind === "int") return el("input", { ...attrs, type: "number", min: 1, step: 1 });
+    if (kind === "bool") return el("input", { id: attrs.id, name, type: "checkbox" });
     if (kind === "agency") {
       const agencies = await agencyOptions();
       if (agencies.length) {
@@ -232,34 +250,55 @@
     return el("input", { ...attrs, type: "text" });
   }
 
-  async function showActionForm(action, rule, item) {
+  function fieldLabel(action, name, kind, required) {
+    const key = action === "redirect" && name === "to_agency" ? "field.to_agency_new" : "field." + name;
+    return t(key) + (kind === "list" ? " " + t("field.one_per_line") : "") + (required ? "" : " " + t("field.optional"));
+  }
+
+  async function showActionForm(kind, action, fields, item) {
     const form = $("action-form");
+    $("action-problem").hidden = true;
+    $("action-status").textContent = "";
     form.replaceChildren(el("h4", {}, label("act", action)));
-    for (const [name, kind, required] of rule.fields) {
-      const text = t(name === "to_agency" ? "field.to_agency_new" : "field." + name) + (required ? "" : " " + t("field.optional"));
-      form.append(el("div", { class: "field" }, el("label", { for: "act-" + name }, text),
-        await fieldInput(name, kind, required), el("p", { class: "field-error", id: "err-" + name, hidden: true })));
+    for (const [name, type, required] of fields) {
+      form.append(el("div", { class: type === "bool" ? "field check" : "field" },
+        el("label", { for: "act-" + name }, fieldLabel(action, name, type, required)),
+        await fieldInput(name, type, required), el("p", { class: "field-error", id: "err-" + name, hidden: true })));
     }
     form.append(el("div", { class: "row" }, el("button", { type: "submit", class: "primary" }, t("action.submit")),
       el("button", { type: "button", onclick: () => { form.hidden = true; } }, t("action.cancel"))));
-    form.onsubmit = (event) => { event.preventDefault(); submitAction(action, item); };
+    form.onsubmit = (event) => { event.preventDefault(); submitAction(kind, action, fields, item); };
     form.hidden = false;
     const first = form.querySelector("input, textarea, select");
     if (first) first.focus();
   }
 
-  async function submitAction(action, item) {
-    const form = $("action-form");
+  /** The JSON body from the form, each value in its field's type; empty optionals left out. */
+  function formBody(fields) {
     const body = {};
-    for (const field of form.querySelectorAll("input, textarea, select")) {
-      if (field.value.trim()) body[field.name] = field.value.trim();
+    for (const [name, type] of fields) {
+      const input = $("act-" + name);
+      if (type === "bool") { body[name] = input.checked; continue; }
+      const value = input.value.trim();
+      if (!value) continue;
+      if (type === "list") body[name] = value.split("\n").map((v) => v.trim()).filter(Boolean);
+      else if (type === "int") body[name] = Number(value);
+      else body[name] = value;
     }
-    const result = await api("/referrals/" + encodeURIComponent(item.id) + "/" + action,
-      { method: "POST", body, ifMatch: item.version });
+    return body;
+  }
+
+  async function submitAction(kind, action, fields, item) {
+    const body = formBody(fields);
+    const result = action === "open-case"
+      ? await api("/cases", { method: "POST", body: { ...body, referral_id: item.id } })
+      : await api((kind === "case" ? "/cases/" : "/referrals/") + encodeURIComponent(item.id) + "/" + action,
+        { method: "POST", body, ifMatch: item.version });
     if (!result.ok) { showProblem($("action-problem"), result.data); markFields(result.data); return; }
+    const shown = action === "open-case" ? "case" : kind;
+    renderDetail(shown, result.data);
+    await loadHistory(shown, result.data.id);
     $("action-status").textContent = label("act", action) + " — " + t("action.done");
-    renderDetail("referral", result.data);
-    await loadHistory("referral", item.id);
     loadList(true);
   }
 

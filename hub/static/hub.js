@@ -55,7 +55,7 @@ const Hub = (() => {
     const headers = { Accept: "application/json, application/problem+json" };
     if (token.get()) headers.Authorization = "Bearer " + token.get();
     if (options.ifMatch !== undefined) headers["If-Match"] = '"' + options.ifMatch + '"';
-    const init = { method: options.method || "GET", headers };
+    const init = { method: options.method || "GET", headers, cache: "no-store" };
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);

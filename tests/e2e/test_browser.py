@@ -101,6 +101,7 @@ class Browser:
         folder = Path(SHOTS) if SHOTS else tmp_path
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
+        self.js("window.scrollTo(0, 0)")
         path.write_bytes(base64.b64decode(self.send("Page.captureScreenshot")["data"]))
         return path
 
@@ -250,3 +251,36 @@ def test_api_docs_render_from_local_assets_only(live: tuple[HubProcess, dict[str
                          ".map(e => new URL(e.name).origin))]")
     assert origins == [server.base]
     browser.screenshot("docs", tmp_path)
+
+
+def test_receiver_opens_a_case_and_records_a_home_visit(
+        live: tuple[HubProcess, dict[str, str]], browser: Browser, tmp_path: Path) -> None:
+    server, tokens = live
+    referral = submit(server, tokens, name="示例赵五")
+    accepted = requests.post(server.url(f"/api/v1/referrals/{referral['id']}/accept"),
+                             headers=bearer(tokens["receiver"]), json={}, timeout=10)
+    assert accepted.status_code == 200, accepted.text
+    sign_in(browser, server, "/app", tokens["receiver"])
+    open_referral(browser, referral["id"])
+    browser.click("#action-buttons [data-action=open-case]")
+    browser.wait_for("!!document.querySelector('#act-lead_worker')")
+    browser.fill("#act-lead_worker", "社工小陈")
+    browser.click("#action-form button[type=submit]")
+    browser.wait_for("document.querySelector('#detail-title').innerText === '个案详情'")
+    browser.wait_for("!!document.querySelector('#action-buttons [data-action=sessions]')")
+    browser.click("#action-buttons [data-action=sessions]")
+    browser.wait_for("!!document.querySelector('#act-held_on')")
+    for selector, value in (("#act-held_on", "2026-01-05"), ("#act-kind", "home_visit"),
+                            ("#act-attendees", "社工小陈\n监护人"), ("#act-notes", "家访一次")):
+        browser.fill(selector, value)
+    browser.click("#act-guardian_present")
+    browser.click("#action-form button[type=submit]")
+    browser.wait_for("document.querySelector('#action-status').innerText.includes('已办理')")
+    assert "家访" in browser.text("#detail-fields")
+    browser.screenshot("case-zh", tmp_path)
+    case_id = requests.get(server.url(f"/api/v1/referrals/{referral['id']}"),
+                           headers=bearer(tokens["receiver"]), timeout=10).json()["case_id"]
+    case = requests.get(server.url(f"/api/v1/cases/{case_id}"),
+                        headers=bearer(tokens["receiver"]), timeout=10).json()
+    assert case["sessions"][0]["attendees"] == ["社工小陈", "监护人"]
+    assert case["sessions"][0]["guardian_present"] is True
