@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from flask_smorest import Api
 
 from adapters.read_models import open_boards
 from adapters.settings import Settings

@@ -12,7 +12,11 @@ from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import agency_view
 from hub.schemas.agencies import (
-    AgencyCreateSchema, AgencyListSchema, AgencySchema, TokenIssuedSchema, TokenRequestSchema,
+    AgencyCreateSchema,
+    AgencyListSchema,
+    AgencySchema,
+    TokenIssuedSchema,
+    TokenRequestSchema,
     TokensRevokedSchema,
 )
 

@@ -20,8 +20,14 @@ from hub.errors import problems
 from hub.presenters import etag, for_list, referral_view
 from hub.schemas.common import PurposeHeaders
 from hub.schemas.referrals import (
-    ACTION_SCHEMAS, ActionHeaders, ReferralCreateSchema, ReferralListQuery, ReferralPageSchema,
-    ReferralReadQuery, ReferralSchema, SubmitHeaders,
+    ACTION_SCHEMAS,
+    ActionHeaders,
+    ReferralCreateSchema,
+    ReferralListQuery,
+    ReferralPageSchema,
+    ReferralReadQuery,
+    ReferralSchema,
+    SubmitHeaders,
 )
 
 blp = Blueprint("referrals", __name__, url_prefix="/api/v1",
@@ -55,7 +61,7 @@ def one(referral: Referral, who: Caller, status: int = 200, **headers: str) -> A
 @blp.arguments(SubmitHeaders, location="headers")
 @blp.arguments(ReferralCreateSchema)
 @blp.response(201, ReferralSchema, headers=CREATED)
-@problems(blp, 400, 403, 404, 413, 415, 422)
+@problems(blp, 400, 403, 413, 415, 422)
 def submit_referral(headers: dict[str, Any], fields: dict[str, Any]) -> Any:
     """Submit a referral from the caller's agency (Idempotency-Key makes a retry safe)."""
     who = caller()

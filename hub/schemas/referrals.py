@@ -7,10 +7,23 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from domain.referral import (
-    AWAITING_ANSWER, CATEGORIES, CONSENT_BASES, FINAL, OUTCOMES, RISK_LEVELS, URGENCY_HOURS,
+    AWAITING_ANSWER,
+    CATEGORIES,
+    CONSENT_BASES,
+    FINAL,
+    OUTCOMES,
+    RISK_LEVELS,
+    URGENCY_HOURS,
 )
 from hub.schemas.common import (
-    HEADER_MAX, HeaderSchema, StrictInteger, StrictSchema, choice, iso_date, slug, text,
+    HEADER_MAX,
+    HeaderSchema,
+    StrictInteger,
+    StrictSchema,
+    choice,
+    iso_date,
+    slug,
+    text,
 )
 
 STATUSES = (*AWAITING_ANSWER, "accepted", "completed", *FINAL)

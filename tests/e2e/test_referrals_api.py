@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ class TestIdempotency:
 class TestReads:
     def test_as_of_a_moment_before_a_change_shows_the_earlier_state(self, world: World) -> None:
         rid = world.new_referral()
-        between = datetime.now(timezone.utc)
+        between = datetime.now(UTC)
         world.act("receiver", rid, "accept")
         then = world.client.get(f"/api/v1/referrals/{rid}", query_string={
             "as_of": between.isoformat()}, headers=world.headers["referrer"])
@@ -211,6 +211,16 @@ class TestReads:
         answer = world.client.get(f"/api/v1/referrals/{rid}", query_string=query,
                                   headers=world.headers["referrer"])
         assert answer.status_code == 422 and field in answer.json["errors"]
+
+    @pytest.mark.parametrize("moment,status", [
+        ("9999-12-31T23:59:59-12:00", 200), ("0001-01-01T00:00:00+14:00", 404),
+        ("2999-01-01T00:00:00Z", 200), ("99999999999999999999", 422),
+    ])
+    def test_extreme_moments_are_answered(self, world: World, moment: str, status: int) -> None:
+        rid = world.new_referral()
+        answer = world.client.get(f"/api/v1/referrals/{rid}", query_string={"as_of": moment},
+                                  headers=world.headers["referrer"])
+        assert answer.status_code == status, answer.json
 
     def test_a_version_past_the_last_is_not_found(self, world: World) -> None:
         rid = world.new_referral()
