@@ -48,6 +48,11 @@ class CaseChanges:
         self.sessions: list[dict[str, Any]] = []
         self.agencies: dict[str, str] = {}
 
+    def unique_parties(self) -> list[dict[str, Any]]:
+        """One row per (case, agency), the latest (one upsert may not touch a row twice)."""
+        latest = {(p["case_id"], p["agency"]): p for p in self.parties}
+        return [latest[key] for key in sorted(latest)]
+
 
 class CaseBatch:
     """The list items one batch touches: loaded once, changed in memory, written once."""

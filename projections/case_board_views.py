@@ -22,6 +22,10 @@ from projections.referral_board_query import within
 CASE_COLUMNS = ("id", "created_at", "status", "risk_level", "next_review_on", "lead_agency", "doc")
 PARTY_COLUMNS = ("case_id", "agency", "participant", "jurisdiction", "created_at")
 SESSION_COLUMNS = ("case_id", "number", "agency", "kind", "held_on", "guardian_present")
+# PostgreSQL's column types, for bulk inserts
+CASE_TYPES = ("text",) * 6 + ("bytea",)
+PARTY_TYPES = ("text", "text", "integer", "text", "text")
+SESSION_TYPES = ("text", "integer", "text", "text", "text", "integer")
 TABLES = ("board_cases", "board_case_parties", "board_case_sessions", "board_case_agencies")
 
 
@@ -68,7 +72,7 @@ def ddl(blob: str) -> tuple[str, ...]:
 
 def _upsert(table: str, columns: Sequence[str], keys: str, update: Sequence[str]) -> str:
     sets = ", ".join(f"{c} = excluded.{c}" for c in update)
-    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+    return (f"INSERT INTO {table} ({', '.join(columns)}) {{values}} "
             f"ON CONFLICT ({keys}) DO UPDATE SET {sets}")
 
 
@@ -140,11 +144,14 @@ class SqlCaseBoard:
         return {r["slug"]: r["jurisdiction"] for r in rows}
 
     def save(self, txn: SqlTxn, changes: CaseChanges) -> None:
-        txn.run_many(UPSERT_AGENCY, sorted(changes.agencies.items()))
-        txn.run_many(UPSERT_CASE, [tuple(c[k] for k in CASE_COLUMNS) for c in changes.cases])
-        txn.run_many(UPSERT_PARTY, [tuple(p[k] for k in PARTY_COLUMNS) for p in changes.parties])
+        txn.run_many(UPSERT_AGENCY, sorted(changes.agencies.items()), ("text", "text"))
+        txn.run_many(UPSERT_CASE, [tuple(c[k] for k in CASE_COLUMNS) for c in changes.cases],
+                     CASE_TYPES)
+        txn.run_many(UPSERT_PARTY, [tuple(p[k] for k in PARTY_COLUMNS)
+                                    for p in changes.unique_parties()], PARTY_TYPES)
         txn.run_many(UPSERT_SESSION,
-                     [tuple(s[k] for k in SESSION_COLUMNS) for s in changes.sessions])
+                     [tuple(s[k] for k in SESSION_COLUMNS) for s in changes.sessions],
+                     SESSION_TYPES)
 
     @contextmanager
     def reading(self) -> Iterator[SqlTxn]:
@@ -201,7 +208,7 @@ class MemoryCaseBoardView(MemoryTrackedView):
             txn.put("agencies", slug, jurisdiction)
         for row in changes.cases:
             txn.put("cases", row["id"], dict(row))
-        for party in changes.parties:
+        for party in changes.unique_parties():
             key = (party["case_id"], party["agency"])
             txn.put("parties", key, {**(txn.get("parties", key) or party),
                                      "participant": party["participant"]})
