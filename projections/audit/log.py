@@ -124,17 +124,18 @@ def _raw_select(app: Application) -> Select | None:
                                                           "eventsourcing.postgres"):
         return None
     sqlite = type(recorder).__module__ == "eventsourcing.sqlite"
-    sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
-           "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?") if sqlite else (
-           f"SELECT notification_id, originator_id::text, originator_version, topic, state "
-           f"FROM {table} WHERE notification_id > %s AND notification_id <= %s "
-           "ORDER BY notification_id LIMIT %s")
+    sql = (f"SELECT rowid AS p, originator_id AS s, originator_version AS v, topic AS t, "
+           f"state AS b FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+           ) if sqlite else (
+           f"SELECT notification_id AS p, originator_id::text AS s, originator_version AS v, "
+           f"topic AS t, state AS b FROM {table} WHERE notification_id > %s "
+           "AND notification_id <= %s ORDER BY notification_id LIMIT %s")
 
     def select(after: int, limit: int, stop: int | None) -> Sequence[Row]:
         with datastore.transaction(commit=False) as cursor:
             cursor.execute(sql, (after, stop if stop is not None else 2**62, limit))
             rows = cursor.fetchall()
-        return [(r[0], _uuid_text(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+        return [(r["p"], _uuid_text(r["s"]), r["v"], r["t"], bytes(r["b"])) for r in rows]
     return select
 
 
