@@ -22,10 +22,17 @@
     if (name === "kind") return label("session", value);
     if (name.endsWith("_at") || name === "respond_by") return when(value);
     if (name === "subject") return subjectText(value);
+    if (name === "participants" && Array.isArray(value)) return value.map((p) => p.agency + "（" + p.role + "）").join("；");
+    if (name === "sessions" && Array.isArray(value)) return value.map(sessionText).join("；");
     if (name === "consent") return label("consent", value.basis) + (value.note ? " — " + value.note : "");
     if (Array.isArray(value)) return value.map((v) => (typeof v === "object" ? summary(v) : v)).join("；");
     if (typeof value === "object") return summary(value);
     return String(value);
+  }
+
+  function sessionText(session) {
+    return [session.held_on, label("session", session.kind),
+      session.guardian_present ? t("field.guardian_present") : null, session.notes].filter(Boolean).join(" · ");
   }
 
   function subjectText(subject) {
@@ -100,14 +107,14 @@
     const cells = COLUMNS[state.box].map((c) => {
       const cell = el("td", { "data-label": t("field." + c) }, show(c, item[c]));
       if (c === "category" && item.urgency && item.urgency !== "routine") {
-        cell.append(" ", el("span", { class: "badge badge-" + item.urgency }, label("urgency", item.urgency)));
+        cell.append(" ", el("span", { class: "badge badge-" + item.urgency }, label("urgency_short", item.urgency)));
       }
       if (c === "status" && item.overdue) cell.append(" ", el("span", { class: "badge badge-warn" }, t("field.overdue")));
       if (c === "status") cell.classList.add("status-" + item.status);
       return cell;
     });
     const open = el("button", { type: "button", class: "link", onclick: () => openItem(kind, item.id) }, t("list.open"));
-    return el("tr", { "data-id": item.id }, cells, el("td", {}, open));
+    return el("tr", { "data-id": item.id }, cells, el("td", { class: "nowrap" }, open));
   }
 
   // ---- detail ----------------------------------------------------------------------------
