@@ -11,9 +11,12 @@ from cryptography.exceptions import InvalidSignature
 from adapters.auditor import auditor_for
 from projections.audit.checkpoint import Checkpoint, load_public_key
 from projections.audit.merkle import verify_consistency, verify_inclusion
-from tests.case_world import ADMIN_TOKEN, SUBJECT, HttpWorld, world  # noqa: F401 (fixture)
+from tests import case_world
+from tests.case_world import ADMIN_TOKEN, SUBJECT, HttpWorld
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+world = case_world.world  # the fixture
 
 
 def admin_get(world: HttpWorld, path: str) -> Any:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from domain.chain import GENESIS
 from domain.privacy import HIDDEN
-from tests.case_world import SUBJECT, HttpWorld, world  # noqa: F401 (fixture)
+from tests import case_world
+from tests.case_world import SUBJECT, HttpWorld
+
+world = case_world.world  # the fixture
 
 
 def history(world: HttpWorld, who: str, path: str, **headers: str) -> Any:
@@ -26,7 +30,7 @@ class TestReferralHistory:
         assert [e["version"] for e in events] == [1, 2, 3]
         assert events[0]["prev_hash"] == GENESIS
         assert all(later["prev_hash"] == earlier["hash"]
-                   for earlier, later in zip(events, events[1:], strict=False))
+                   for earlier, later in itertools.pairwise(events))
         assert events[0]["data"]["subject"]["name"] == SUBJECT["name"]
         assert events[1]["actor"] == {"agency": "workstation", "user": "workstation"}
 
