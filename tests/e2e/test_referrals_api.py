@@ -140,7 +140,8 @@ class TestConditionalRequests:
 
 
 class TestIdempotency:
-    def test_a_retried_post_returns_the_first_response(self, world: World) -> None:
+    def test_a_retried_post_returns_the_first_response(self, store_world: World) -> None:
+        world = store_world
         key = {"Idempotency-Key": "school-a-2024-0001"}
         first = world.submit(headers=key)
         world.act("receiver", first.json["id"], "accept")
@@ -247,6 +248,13 @@ class TestList:
             if cursor is None:
                 break
         assert seen == list(reversed(made))
+
+    def test_a_non_party_finds_nothing(self, store_world: World) -> None:
+        rid = store_world.new_referral()
+        assert store_world.get("outsider", f"referrals/{rid}").status_code == 404
+        assert store_world.act("outsider", rid, "decline", {"reason": "x"}).status_code == 404
+        for box in ("inbox", "outbox", "all"):
+            assert store_world.page("outsider", box=box).json["items"] == []
 
     def test_a_caller_sees_its_own_write_at_once(self, world: World) -> None:
         rid = world.new_referral()
