@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from domain.base import Caller
-from domain.errors import Conflict, Invalid, InvalidTransition, NotPermitted
+from domain.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
+from domain.presentation import chain_breaks
 from domain.referral import RULES, Referral, allowed_actions
 from domain.referral_service import ACTIONS
-from tests.referral_world import PATHS, STATUSES, T0, caller, inspector, payload, submission, walk
+from tests.conftest import memory_application
+from tests.referral_world import (
+    AGENCIES,
+    HUB_ADMIN,
+    PATHS,
+    STATUSES,
+    T0,
+    caller,
+    inspector,
+    payload,
+    register_world,
+    submission,
+    walk,
+    with_clock,
+)
 
 # The contract's table, written from CONTRACT.md independently of domain/referral.py:
 # action -> (side, statuses it may be done from, status after).
@@ -255,3 +274,89 @@ class TestOpenCase:
 def test_every_status_has_a_path() -> None:
     assert set(PATHS) == {"submitted", "info_requested", "accepted", "completed", "declined",
                           "withdrawn", "closed"}
+
+
+# --- random lives: a stateful test against a simple model of the contract --------------------
+
+CALLERS = [caller("ref"), caller("rec", "admin"), caller("alt"), caller("third"),
+           caller("outsider"), inspector("insp-jingmen"), inspector("insp-wuhan"),
+           inspector("insp-jing"), HUB_ADMIN]
+TARGETS = ["ref", "rec", "alt", "third", "outsider", "nobody"]
+
+
+class ReferralLife(RuleBasedStateMachine):
+    """Random callers try random actions; the application must agree with the model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.app = memory_application()
+        register_world(self.app)
+        self.clock = with_clock(self.app)
+        self.clock.step = timedelta(0)
+        referral, _ = self.app.submit_referral(caller("ref"), submission())
+        self.id = referral.id
+        self.status, self.to, self.parties, self.version = "submitted", "rec", ["ref", "rec"], 1
+        self.respond_by, self.escalated = self.clock.now + timedelta(hours=24), False
+
+    def expected(self, who: Caller, action: str, target: str) -> type[Exception] | None:
+        """The error the contract prescribes, or None when the action succeeds."""
+        overseen = [p for p in self.parties if who.oversees(AGENCIES[p][1])]
+        if who.agency not in self.parties and not (who.is_inspector and overseen):
+            return NotFound
+        if who.is_inspector:
+            return NotPermitted
+        side = {"ref": "referrer", self.to: "receiver"}.get(who.agency, "none")
+        outcome = expected_outcome(action, side, self.status)
+        if not isinstance(outcome, str):
+            return outcome
+        if action == "redirect" and target in ("nobody", "ref", self.to):
+            return Invalid
+        return None
+
+    @rule(who=st.sampled_from(CALLERS), action=st.sampled_from(sorted(CONTRACT)),
+          to_agency=st.sampled_from(TARGETS))
+    def act(self, who: Caller, action: str, to_agency: str) -> None:
+        error = self.expected(who, action, to_agency)
+        body = payload(action, to_agency=to_agency)
+        if error is not None:
+            with pytest.raises(error):
+                self.app.act_on_referral(who, self.id, action, body)
+            return
+        self.app.act_on_referral(who, self.id, action, body)
+        self.status, self.version = CONTRACT[action][2] or self.status, self.version + 1
+        if action == "redirect":
+            self.to, self.escalated = to_agency, False
+            self.respond_by = self.clock.now + timedelta(hours=24)
+            self.parties += [] if to_agency in self.parties else [to_agency]
+
+    @rule(side=st.sampled_from(["referrer", "receiver"]),
+          action=st.sampled_from(sorted(CONTRACT)), to_agency=st.sampled_from(TARGETS))
+    def a_party_acts(self, side: str, action: str, to_agency: str) -> None:
+        """Most random callers are strangers; this rule lets the story move on."""
+        self.act(caller("ref" if side == "referrer" else self.to), action, to_agency)
+
+    @rule(hours=st.integers(min_value=0, max_value=30))
+    def time_passes(self, hours: int) -> None:
+        self.clock.advance(hours=hours)
+
+    @rule()
+    def sweep(self) -> None:
+        due = self.status in ("submitted", "info_requested") and self.clock.now > self.respond_by
+        escalates = due and not self.escalated
+        assert self.app.escalate_referral(self.id) is escalates
+        self.escalated, self.version = self.escalated or escalates, self.version + escalates
+
+    @invariant()
+    def agrees_with_the_model(self) -> None:
+        referral = self.app.get_referral(caller("ref"), self.id)
+        assert (referral.status, referral.to_agency) == (self.status, self.to)
+        assert (referral.parties, referral.version) == (self.parties, self.version)
+        assert referral.is_overdue(self.clock.now) == (
+            self.status in ("submitted", "info_requested") and self.clock.now > self.respond_by)
+        events = self.app.history(self.id)
+        assert len(events) == self.version and chain_breaks(events) == []
+
+
+ReferralLife.TestCase.settings = settings(max_examples=50, stateful_step_count=30,
+                                          deadline=None)
+TestReferralLife = ReferralLife.TestCase
