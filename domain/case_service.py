@@ -10,7 +10,13 @@ from uuid import UUID
 from domain.base import Caller
 from domain.case import DEFAULT_REVIEW_DAYS, Case
 from domain.case_view import (
-    FULL, MASKED, OUTCOME_ONLY, case_view, masked_case_view, outcome_view, report_view,
+    FULL,
+    MASKED,
+    OUTCOME_ONLY,
+    case_view,
+    masked_case_view,
+    outcome_view,
+    report_view,
 )
 from domain.errors import Invalid, NotFound
 from domain.referral import Referral

@@ -15,7 +15,11 @@ from typing import Any, ClassVar
 
 from projections.case_board import CaseChanges
 from projections.engine.tracked import (
-    MemoryTrackedView, MemoryTxn, PostgresTrackedView, SqlTxn, SQLiteTrackedView,
+    MemoryTrackedView,
+    MemoryTxn,
+    PostgresTrackedView,
+    SQLiteTrackedView,
+    SqlTxn,
 )
 from projections.referral_board_query import within
 
@@ -52,20 +56,21 @@ class CaseQuery:
 
 def ddl(blob: str) -> tuple[str, ...]:
     return (
-        "CREATE TABLE IF NOT EXISTS board_cases (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
-        "status TEXT NOT NULL, risk_level TEXT, next_review_on TEXT, lead_agency TEXT NOT NULL, "
-        f"doc {blob} NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS board_case_parties (case_id TEXT NOT NULL, "
-        "agency TEXT NOT NULL, participant INTEGER NOT NULL, jurisdiction TEXT NOT NULL, "
-        "created_at TEXT NOT NULL, PRIMARY KEY (case_id, agency))",
-        "CREATE TABLE IF NOT EXISTS board_case_sessions (case_id TEXT NOT NULL, "
-        "number INTEGER NOT NULL, agency TEXT NOT NULL, kind TEXT NOT NULL, "
-        "held_on TEXT NOT NULL, guardian_present INTEGER NOT NULL, PRIMARY KEY (case_id, number))",
-        "CREATE TABLE IF NOT EXISTS board_case_agencies (slug TEXT PRIMARY KEY, "
-        "jurisdiction TEXT NOT NULL)",
+        ("CREATE TABLE IF NOT EXISTS board_cases (id TEXT PRIMARY KEY, "
+         "created_at TEXT NOT NULL, status TEXT NOT NULL, risk_level TEXT, next_review_on TEXT, "
+         f"lead_agency TEXT NOT NULL, doc {blob} NOT NULL)"),
+        ("CREATE TABLE IF NOT EXISTS board_case_parties (case_id TEXT NOT NULL, "
+         "agency TEXT NOT NULL, participant INTEGER NOT NULL, jurisdiction TEXT NOT NULL, "
+         "created_at TEXT NOT NULL, PRIMARY KEY (case_id, agency))"),
+        ("CREATE TABLE IF NOT EXISTS board_case_sessions (case_id TEXT NOT NULL, "
+         "number INTEGER NOT NULL, agency TEXT NOT NULL, kind TEXT NOT NULL, "
+         "held_on TEXT NOT NULL, guardian_present INTEGER NOT NULL, "
+         "PRIMARY KEY (case_id, number))"),
+        ("CREATE TABLE IF NOT EXISTS board_case_agencies (slug TEXT PRIMARY KEY, "
+         "jurisdiction TEXT NOT NULL)"),
         "CREATE INDEX IF NOT EXISTS board_cases_newest ON board_cases (created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_case_parties_agency "
-        "ON board_case_parties (agency, participant, case_id)",
+        ("CREATE INDEX IF NOT EXISTS board_case_parties_agency "
+         "ON board_case_parties (agency, participant, case_id)"),
         "CREATE INDEX IF NOT EXISTS board_case_sessions_held ON board_case_sessions (held_on)",
     )
 
@@ -90,11 +95,11 @@ def scope_sql(scope: Scope) -> tuple[str, list[Any]]:
         path = scope.jurisdiction.strip("/")
         if not path:
             return "SELECT case_id FROM board_case_parties WHERE 1 = 0", []
-        return ("SELECT p.case_id FROM board_case_parties p WHERE "
-                "(p.jurisdiction = ? OR substr(p.jurisdiction, 1, ?) = ?)",
-                [path, len(path) + 1, path + "/"])
-    return ("SELECT p.case_id FROM board_case_parties p WHERE p.agency = ? "
-            "AND p.participant = 1", [scope.agency])
+        within_path = ("SELECT p.case_id FROM board_case_parties p WHERE "
+                       "(p.jurisdiction = ? OR substr(p.jurisdiction, 1, ?) = ?)")
+        return within_path, [path, len(path) + 1, path + "/"]
+    agency = "SELECT p.case_id FROM board_case_parties p WHERE p.agency = ? AND p.participant = 1"
+    return agency, [scope.agency]
 
 
 OVERDUE = "(r.status = 'open' AND r.next_review_on IS NOT NULL AND r.next_review_on < ?)"
@@ -114,8 +119,9 @@ def page_sql(q: CaseQuery) -> tuple[str, list[Any]]:
     if q.after is not None:
         where.append("(r.created_at, r.id) < (?, ?)")
         params += list(q.after)
-    return (f"SELECT r.* FROM board_cases r WHERE {' AND '.join(where)} "
-            "ORDER BY r.created_at DESC, r.id DESC LIMIT ?", [*params, q.limit + 1])
+    statement = (f"SELECT r.* FROM board_cases r WHERE {' AND '.join(where)} "
+                 "ORDER BY r.created_at DESC, r.id DESC LIMIT ?")
+    return statement, [*params, q.limit + 1]
 
 
 class SqlCaseBoard:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -45,7 +45,7 @@ SUBJECT = {"name": "示例小明", "id_number": "000000200901010000", "birth_dat
 class Clock:
     """A clock the test moves by hand."""
 
-    now: datetime = field(default_factory=lambda: datetime(2024, 3, 1, 2, tzinfo=timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime(2024, 3, 1, 2, tzinfo=UTC))
 
     def __call__(self) -> datetime:
         return self.now

@@ -19,8 +19,15 @@ from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag
 from hub.schemas.cases import (
-    ACTION_SCHEMAS, CaseListQuery, CaseOpenSchema, CasePageSchema, CaseReadQuery, CaseSchema,
-    CaseSummarySchema, InvestigationReportRecordSchema, SummaryQuery,
+    ACTION_SCHEMAS,
+    CaseListQuery,
+    CaseOpenSchema,
+    CasePageSchema,
+    CaseReadQuery,
+    CaseSchema,
+    CaseSummarySchema,
+    InvestigationReportRecordSchema,
+    SummaryQuery,
 )
 from hub.schemas.common import PurposeHeaders
 from hub.schemas.referrals import ActionHeaders

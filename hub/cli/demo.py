@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -57,7 +57,7 @@ def token_table(tokens: list[dict[str, str]]) -> Table:
 def demo(seed: int, force: bool, tokens_json: Path | None) -> None:
     """Fill the configured store with a fictional 七位一体 workstation year (示例区)."""
     settings = Settings.from_env()
-    end = datetime.now(timezone.utc)
+    end = datetime.now(UTC)
     clock = DemoClock(end - YEAR - timedelta(days=1))
     application = open_application(settings, create_tables=True, clock=clock)
     console = Console()

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """The cases resource over HTTP: opening, actions, each party's view, lists, summary, reports."""
 
 from __future__ import annotations

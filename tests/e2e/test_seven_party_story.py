@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """The 七位一体 story over HTTP: referral → case with seven participants → closure → the loop
 closed with the procuratorate, checking every party's view at every step."""
 

@@ -13,7 +13,12 @@ from adapters.storage import open_application
 from domain.application import HubApplication
 from projections.case_board_views import Scope
 from tests.case_world import (
-    Clock, assess, inspector, opened_case, register_agencies, staff,
+    Clock,
+    assess,
+    inspector,
+    opened_case,
+    register_agencies,
+    staff,
 )
 from tests.stores import store_settings
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """The case's actions: who may do each, what each records, and a closed case refusing work."""
 
 from __future__ import annotations
@@ -10,7 +11,13 @@ from domain.application import HubApplication
 from domain.case import report_content, report_sha256
 from domain.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
 from tests.case_world import (  # noqa: F401 (fixtures)
-    Clock, app, assess, clock, inspector, opened_case, staff,
+    Clock,
+    app,
+    assess,
+    clock,
+    inspector,
+    opened_case,
+    staff,
 )
 
 LEAD = staff("workstation")

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """The case board on its in-memory view: caseloads, filters, paging, the monthly summary."""
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from domain.errors import Invalid
 from projections.case_board_reads import CaseBoard, month_bounds
 from projections.case_board_views import MemoryCaseBoardView, Scope
 from tests.case_world import (  # noqa: F401 (fixtures)
-    DISTRICT, Clock, app, assess, clock, opened_case, staff,
+    DISTRICT,
+    Clock,
+    app,
+    assess,
+    clock,
+    opened_case,
+    staff,
 )
 
 LEAD = staff("workstation")

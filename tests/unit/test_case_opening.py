@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """Opening a case from an accepted referral: who may, with whom, and once only."""
 
 from __future__ import annotations
@@ -9,7 +10,14 @@ from domain.case import Case, case_id_for
 from domain.errors import Conflict, Invalid, InvalidTransition, NotPermitted
 from domain.referral import Referral
 from tests.case_world import (  # noqa: F401 (fixtures)
-    PARTNERS, SUBJECT, accepted_referral, app, clock, inspector, opened_case, staff,
+    PARTNERS,
+    SUBJECT,
+    accepted_referral,
+    app,
+    clock,
+    inspector,
+    opened_case,
+    staff,
 )
 
 

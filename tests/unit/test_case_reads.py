@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.case_world)
 """Reading a case: each agency's view, history by version and time, reports, access records."""
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from domain.chain import format_time
 from domain.errors import NotFound
 from domain.privacy import HIDDEN
 from tests.case_world import (  # noqa: F401 (fixtures)
-    SUBJECT, Clock, app, assess, clock, inspector, opened_case, staff,
+    SUBJECT,
+    Clock,
+    app,
+    assess,
+    clock,
+    inspector,
+    opened_case,
+    staff,
 )
 
 LEAD = staff("workstation")
