@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -128,3 +129,16 @@ class TestRacingIdempotentSubmissions:
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len({referral.id for referral, _ in results}) == 1
         assert sorted(new for _, new in results) == [False] * (WRITERS - 1) + [True]
+
+
+class TestRacingSweeps:
+    def test_an_overdue_referral_escalates_once_however_many_sweep(
+        self, apps: list[HubApplication]
+    ) -> None:
+        referral, _ = apps[0].submit_referral(caller("ref"), submission(urgency="emergency"))
+        later = apps[0].clock() + timedelta(hours=5)
+
+        results = race(lambda n: apps[n % 2].escalate_referral(referral.id, now=later))
+        assert sorted(results) == [False] * (WRITERS - 1) + [True]
+        types = [type(e).TYPE for e in apps[1].history(referral.id)]
+        assert types == ["referral.submitted", "referral.escalated"]
