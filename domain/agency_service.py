@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from domain.agency import (
     DIRECTORY_ID, Agency, Directory, Token, agency_stream_id, token_digest, token_stream_id,
 )
-from domain.base import Caller
+from domain.base import SYSTEM, Caller
 from domain.errors import Conflict, Invalid, NotAuthenticated, NotFound, NotPermitted
 
 if TYPE_CHECKING:
@@ -26,6 +26,8 @@ class AgencyCommands(_Base):
         """The hub administrator registers an agency."""
         if not caller.is_hub_admin:
             raise NotPermitted("Only the hub administrator registers agencies.")
+        if id == SYSTEM.agency:  # the hub itself acts as "hub": an agency may not share it
+            raise Invalid("Reserved agency id.", {"id": [f"{id!r} is reserved for the hub."]})
         if parent is not None and not self.agency_exists(parent):
             raise Invalid("Unknown parent agency.", {"parent": ["No such agency."]})
         at = self.clock()

@@ -81,6 +81,11 @@ class TestRegisterAgency:
         assert "kind" in kind.value.errors and "parent" in parent.value.errors
         assert not app.agency_exists("x1") and not app.agency_exists("x2")
 
+    def test_the_hubs_own_id_is_reserved(self, app: HubApplication) -> None:
+        with pytest.raises(Invalid) as refused:
+            register(app, HUB_ADMIN.agency)
+        assert "id" in refused.value.errors and not app.agency_exists("hub")
+
     def test_parent_is_kept(self, app: HubApplication) -> None:
         assert register(app, "x1", parent="ref").parent == "ref"
 
