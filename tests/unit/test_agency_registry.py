@@ -126,6 +126,12 @@ class TestIssueToken:
         with pytest.raises(NotPermitted):
             app.issue_token(issuer, agency="ref", user="wang", role="staff")
 
+    def test_only_the_hub_admin_issues_inspector_tokens(self, app: HubApplication) -> None:
+        with pytest.raises(NotPermitted):
+            app.issue_token(caller("ref", "admin"), agency="ref", user="zhao", role="inspector")
+        token = app.issue_token(HUB_ADMIN, agency="ref", user="zhao", role="inspector")
+        assert app.authenticate(token).is_inspector
+
     def test_unknown_agency_is_not_found(self, app: HubApplication) -> None:
         with pytest.raises(NotFound):
             app.issue_token(HUB_ADMIN, agency="nobody", user="wang", role="staff")
