@@ -7,6 +7,7 @@ documents it touches loaded once, and written back once, beside the tracking pos
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -62,13 +63,16 @@ class BoardBatch:
         self.parties: list[dict[str, Any]] = []
         self.jurisdictions: dict[str, str] = {}
         self.new_agencies: dict[str, str] = {}
+        self.docs_by_uuid: dict[Any, Doc] = {}
+        self.stamps: dict[str, datetime] = {}
 
     def prefetch(self, events: Sequence[Any]) -> None:
         """Load the existing documents and agency jurisdictions the batch will need."""
-        ids = {str(e.originator_id) for e in events
-               if isinstance(e, Referral.Event) and not isinstance(e, Referral.Submitted)}
-        for rid, row in self.store.load_referrals(self.txn, ids).items():
+        ids = {e.originator_id for e in events if isinstance(e, Referral.Event)} - {
+            e.originator_id for e in events if isinstance(e, Referral.Submitted)}
+        for rid, row in self.store.load_referrals(self.txn, map(str, ids)).items():
             self.docs[rid] = json.loads(self.sealer.decrypt(row["doc"]))
+        self.docs_by_uuid = {i: self.docs[str(i)] for i in ids if str(i) in self.docs}
         slugs = {getattr(e, "to_agency", None) for e in events} | {
             getattr(e, "from_agency", None) for e in events}
         slugs |= {agency for doc in self.docs.values() for agency in doc["parties"]}
@@ -77,10 +81,11 @@ class BoardBatch:
 
     def touch(self, event: Any) -> Doc | None:
         """The event's referral document, stamped with the event's version and time."""
-        doc = self.docs.get(str(event.originator_id))
+        doc = self.docs_by_uuid.get(event.originator_id)
         if doc is None:
             return None  # the referral's first event lies before the tracked position
-        doc["version"], doc["updated_at"] = event.originator_version, format_time(event.timestamp)
+        doc["version"] = event.originator_version
+        self.stamps[doc["id"]] = event.timestamp  # formatted once, at flush
         self.dirty.add(doc["id"])
         return doc
 
@@ -92,6 +97,8 @@ class BoardBatch:
                              "created_at": doc["created_at"]})
 
     def flush(self) -> None:
+        for rid, stamp in self.stamps.items():
+            self.docs[rid]["updated_at"] = format_time(stamp)
         rows = [self._row(self.docs[rid]) for rid in sorted(self.dirty)]
         self.store.save(self.txn, rows, self.parties, self.new_agencies)
 
@@ -119,8 +126,9 @@ class ReferralBoardProjection(BatchProjection[Txn]):
     def apply(self, txn: Txn, events: Sequence[Any]) -> None:
         batch = BoardBatch(self.view, txn, self.sealer)
         batch.prefetch(events)
+        dispatch = inspect.getattr_static(type(self), "handle").dispatcher.dispatch
         for event in events:
-            self.handle(event, batch)
+            dispatch(type(event))(self, event, batch)  # `self.handle(...)` without a wrapper each time
         batch.flush()
 
     @singledispatchmethod
@@ -147,6 +155,7 @@ class ReferralBoardProjection(BatchProjection[Txn]):
             "assignee": None, "case_id": None, "outcome": None, "summary": None,
             "closing_reason": None, "questions": [], "notes": [], "parties": [],
             "created_at": at, "updated_at": at}
+        b.docs_by_uuid[e.originator_id] = doc
         b.dirty.add(doc["id"])
         b.add_party(doc, e.from_agency)
         b.add_party(doc, e.to_agency)

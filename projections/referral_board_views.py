@@ -19,6 +19,7 @@ from projections.referral_board_query import PageQuery, matches, sort_key, to_sq
 
 COLUMNS = ("id", "created_at", "status", "category", "from_agency", "to_agency",
            "from_jurisdiction", "to_jurisdiction", "respond_by", "escalated", "doc")
+COLUMN_TYPES = ("text",) * 9 + ("integer", "bytea")  # PostgreSQL's, for bulk inserts
 TABLES = ("board_referrals", "board_referral_parties", "board_agencies")
 
 
@@ -51,12 +52,12 @@ def ddl(blob: str) -> tuple[str, ...]:
 
 
 UPSERT_REFERRAL = (
-    f"INSERT INTO board_referrals ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "
+    f"INSERT INTO board_referrals ({', '.join(COLUMNS)}) {{values}} "
     "ON CONFLICT (id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:]))
 INSERT_PARTY = ("INSERT INTO board_referral_parties (referral_id, agency, jurisdiction, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (referral_id, agency) DO NOTHING")
-UPSERT_AGENCY = ("INSERT INTO board_agencies (slug, jurisdiction) VALUES (?, ?) "
+                "{values} ON CONFLICT (referral_id, agency) DO NOTHING")
+UPSERT_AGENCY = ("INSERT INTO board_agencies (slug, jurisdiction) {values} "
                  "ON CONFLICT (slug) DO UPDATE SET jurisdiction = excluded.jurisdiction")
 
 
@@ -89,10 +90,11 @@ class SqlBoard:
 
     def save(self, txn: SqlTxn, referrals: Sequence[dict[str, Any]],
              parties: Sequence[dict[str, Any]], agencies: dict[str, str]) -> None:
-        txn.run_many(UPSERT_AGENCY, sorted(agencies.items()))
-        txn.run_many(UPSERT_REFERRAL, [tuple(r[c] for c in COLUMNS) for r in referrals])
+        txn.run_many(UPSERT_AGENCY, sorted(agencies.items()), ("text", "text"))
+        txn.run_many(UPSERT_REFERRAL, [tuple(r[c] for c in COLUMNS) for r in referrals],
+                     COLUMN_TYPES)
         txn.run_many(INSERT_PARTY, [(p["referral_id"], p["agency"], p["jurisdiction"],
-                                     p["created_at"]) for p in parties])
+                                     p["created_at"]) for p in parties], ("text",) * 4)
 
     @contextmanager
     def reading(self) -> Iterator[SqlTxn]:

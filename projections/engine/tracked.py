@@ -48,9 +48,19 @@ class SqlTxn(Txn):
     def run(self, statement: str, params: Sequence[Any] = ()) -> None:
         self.cursor.execute(self._sql(statement), params)
 
-    def run_many(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
-        if rows:
-            self.cursor.executemany(self._sql(statement), rows)
+    def run_many(self, statement: str, rows: Sequence[Sequence[Any]],
+                 pg_types: Sequence[str]) -> None:
+        """Insert many rows with one statement holding `{values}`: SQLite `executemany`s a
+        row of placeholders; PostgreSQL sends one array per column (`unnest`), one round trip."""
+        if not rows:
+            return
+        if self.dialect == "sqlite":
+            row = "(" + ", ".join("?" * len(pg_types)) + ")"
+            self.cursor.executemany(statement.format(values=f"VALUES {row}"), rows)
+            return
+        arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        self.cursor.execute(statement.format(values=f"SELECT * FROM unnest({arrays})"), columns)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(self._sql(statement), params)
@@ -88,6 +98,8 @@ class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
         """A write transaction holding the database's write lock from its first statement."""
         with self.datastore.get_connection(commit=True) as conn:
             cursor = conn.cursor()
+            # A view can be rebuilt from the events: a commit lost to a power cut is redone.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield SqlTxn(cursor, "sqlite", self._max_tracking_id(application_name, cursor),
@@ -118,6 +130,8 @@ class PostgresTrackedView(SqlSchema, PostgresTrackingRecorder):
         """A transaction holding this projection's advisory lock until it ends."""
         with self.datastore.transaction(commit=True) as curs:
             curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
+            # Data and position commit together, so a commit lost in a crash is simply redone.
+            curs.execute("SET LOCAL synchronous_commit = off")
             yield SqlTxn(curs, "postgres", self._max_tracking_id(application_name, curs),
                          lambda t: self._insert_tracking(curs, t))
 
