@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.persistence import MapperDeserialisationError
+from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from adapters.auditor import Auditor, auditor_for
+from adapters.stats import open_stats
 from domain.base import Caller
-from domain.errors import Invalid, NotPermitted
+from domain.chain import format_time
+from domain.errors import Invalid, NotFound, NotPermitted
 from domain.presentation import event_record
 from hub.app import hub
 from hub.auth import caller
@@ -25,10 +29,16 @@ from hub.schemas.audit import (
     InclusionSchema,
     LogPageSchema,
     LogQuery,
+    PlotQuery,
+    StatsQuery,
+    StatsSchema,
     VerifySchema,
 )
 from hub.schemas.common import PurposeHeaders
 from projections.audit import history
+from projections.stats_plot import render
+
+PLOT_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1",
                 description="Audit and inspection: hash-chained histories, who read what, "
@@ -149,3 +159,52 @@ def consistency(query: dict[str, Any]) -> Any:
         return auditor().consistency(query["old_size"], query["new_size"])
     except LookupError as error:
         raise Invalid(str(error), {"new_size": [str(error)]}) from None
+
+
+def stats_model() -> Any:
+    """The statistics read model of this app (built once), caught up to the store's head."""
+    services = hub().services
+    if "stats" not in services:
+        services["stats"] = open_stats(hub().settings, hub().app)
+    services["stats"].catch_up()
+    return services["stats"]
+
+
+def _bounds(query: dict[str, Any]) -> tuple[str | None, str | None]:
+    start, end = query.get("from_"), query.get("to")
+    if start and end and start >= end:
+        raise Invalid("Empty period.", {"to": ["Must be after 'from'."]})
+    return (format_time(_aware(start)) if start else None,
+            format_time(_aware(end)) if end else None)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@blp.get("/stats")
+@blp.arguments(StatsQuery, location="query", unknown=RAISE)
+@blp.response(200, StatsSchema)
+@problems(blp, 422)
+def stats(query: dict[str, Any]) -> Any:
+    """Referral counts per group, median hours to answer, closure rate — no personal data."""
+    caller()
+    start, end = _bounds(query)
+    groups = stats_model().summary(query["group_by"], start, end)
+    return {"group_by": query["group_by"], "total": sum(g["count"] for g in groups),
+            "groups": groups}
+
+
+@blp.get("/stats/plot.<fmt>")
+@blp.arguments(PlotQuery, location="query", unknown=RAISE)
+@blp.response(200, content_type="image/svg+xml")
+@blp.alt_response(200, content_type="image/png", success=True, description="PNG")
+@problems(blp, 404, 422)
+def stats_plot(query: dict[str, Any], fmt: str) -> Any:
+    """Referrals per month by outcome and the distribution of hours to answer (SVG or PNG)."""
+    caller()
+    if fmt not in PLOT_TYPES:
+        raise NotFound("Plots are plot.svg and plot.png.")
+    start, end = _bounds(query)
+    image = render(stats_model().rows(start, end), fmt)
+    return Response(image, mimetype=PLOT_TYPES[fmt])

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.auditor import AuditBreak, auditor_for
 from adapters.settings import Settings
+from adapters.stats import open_stats
 from adapters.storage import open_application
 from domain.errors import HubError
 from projections.audit.bundle import export_bundle, verify_bundle
@@ -21,6 +22,8 @@ from projections.audit.checkpoint import load_public_key
 from projections.audit.log import log_size
 from projections.audit.replay import replay_stream
 from projections.audit.verify import Report
+from projections.stats import GROUPS
+from projections.stats_plot import render
 
 console = Console(stderr=True)
 
@@ -148,4 +151,26 @@ def _bundle_size(folder: Path) -> Any:
         return None
 
 
-COMMANDS = [verify, replay, audit]
+@click.command("stats")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path),
+              help="Draw the figure into this file (.png or .svg).")
+@click.option("--group-by", "group_by", default="month", show_default=True,
+              type=click.Choice(GROUPS))
+def stats(plot: Path | None, group_by: str) -> None:
+    """Referral statistics (no personal data); --plot draws them for an annual report."""
+    settings = Settings.from_env()
+    model = open_stats(settings, open_application(settings))
+    with _bar() as bar:
+        task = bar.add_task("statistics catching up", total=None)
+        model.catch_up(lambda position, head: bar.update(task, completed=position, total=head))
+    if plot is not None:
+        fmt = plot.suffix.lstrip(".").lower()
+        if fmt not in ("png", "svg"):
+            raise click.BadParameter("The file must end in .png or .svg.", param_hint="--plot")
+        plot.write_bytes(render(model.rows(), fmt))
+        console.print(f"wrote {plot}")
+    click.echo(json.dumps({"group_by": group_by, "groups": model.summary(group_by)},
+                          ensure_ascii=False))
+
+
+COMMANDS = [verify, replay, audit, stats]

@@ -108,3 +108,33 @@ class ConsistencySchema(Schema):
     old_root = fields.String()
     new_root = fields.String()
     proof = fields.List(fields.String())
+
+
+class StatsQuery(Schema):
+    """Which referrals to count (by submission time) and how to group them."""
+
+    group_by = fields.String(load_default="category", validate=validate.OneOf(
+        ("category", "to_agency", "status", "month")))
+    from_ = fields.DateTime(data_key="from", load_default=None,
+                            metadata={"description": "Submitted at or after (ISO 8601)."})
+    to = fields.DateTime(load_default=None, metadata={"description": "Submitted before."})
+
+
+class StatsGroupSchema(Schema):
+    group = fields.String()
+    count = fields.Integer()
+    answered = fields.Integer()
+    median_hours_to_answer = fields.Float(allow_none=True)
+    concluded = fields.Integer(metadata={"description": "Completed or closed."})
+    closure_rate = fields.Float(metadata={"description": "concluded / count"})
+
+
+class StatsSchema(Schema):
+    group_by = fields.String()
+    total = fields.Integer()
+    groups = fields.List(fields.Nested(StatsGroupSchema))
+
+
+class PlotQuery(Schema):
+    from_ = fields.DateTime(data_key="from", load_default=None)
+    to = fields.DateTime(load_default=None)

@@ -148,3 +148,35 @@ class TestAccessLog:
         log = world.ok(world.get("inspector", f"/cases/{case['id']}/access-log"))
         assert [r["actor"]["agency"] for r in log["reads"]] == ["ngc"]
         assert log["reads"][0]["at"].endswith("Z")
+
+
+class TestStats:
+    def test_counts_per_group_without_personal_data(self, world: HttpWorld) -> None:
+        world.referral()
+        world.referral()
+        found = world.ok(world.get("school", "/stats?group_by=status"))
+        assert found["group_by"] == "status" and found["total"] == 2
+        assert found["groups"] == [{"group": "accepted", "count": 2, "answered": 2,
+                                    "median_hours_to_answer": 0.0, "concluded": 0,
+                                    "closure_rate": 0.0}]
+        assert SUBJECT["name"] not in str(found)
+        later = world.ok(world.get("school", "/stats?from=2100-01-01T00:00:00Z"))
+        assert later["total"] == 0 and later["groups"] == []
+
+    @pytest.mark.parametrize("query,field", [("group_by=colour", "group_by"),
+                                             ("from=yesterday", "from"),
+                                             ("from=2024-03-02&to=2024-03-01", "to"),
+                                             ("odd=1", "odd")])
+    def test_bad_queries_are_named(self, world: HttpWorld, query: str, field: str) -> None:
+        answer = world.get("school", f"/stats?{query}")
+        assert answer.status_code == 422 and field in answer.get_json()["errors"]
+
+    def test_plots_in_svg_and_png(self, world: HttpWorld) -> None:
+        world.referral()
+        svg = world.get("school", "/stats/plot.svg")
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+        assert b"<svg" in svg.data
+        png = world.get("school", "/stats/plot.png")
+        assert png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+        assert world.get("school", "/stats/plot.gif").status_code == 404
+        assert world.client.get("/api/v1/stats").status_code == 401

@@ -1,0 +1,23 @@
+"""The statistics read model over the configured store (its own tracking, same database)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.popo import POPOApplicationRecorder
+
+from adapters.read_models import view_factory
+from adapters.settings import Settings
+from domain.application import HubApplication
+from projections.stats import MemoryStatsView, PostgresStatsView, SQLiteStatsView, Stats
+
+
+def open_stats(settings: Settings, application: HubApplication, *,
+               create_tables: bool | None = None) -> Stats:
+    """The statistics of `application`; tables are created on SQLite (or when asked)."""
+    if isinstance(application.recorder, POPOApplicationRecorder):
+        return Stats(MemoryStatsView(), application)
+    create = settings.is_sqlite if create_tables is None else create_tables
+    view_class: Any = SQLiteStatsView if settings.is_sqlite else PostgresStatsView
+    view = view_factory(settings, create).tracking_recorder(view_class)
+    return Stats(view, application)
