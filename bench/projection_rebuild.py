@@ -43,6 +43,8 @@ def staff(slug: str) -> Caller:
 def referral(n: int) -> Referral:
     """Submitted, accepted, one note, completed, acknowledged: five events."""
     frm, to = AGENCIES[n % len(AGENCIES)], AGENCIES[(n * 7 + 1) % len(AGENCIES)]
+    if n % 4 == 0 and frm != AGENCIES[0]:
+        to = AGENCIES[0]  # one busy receiver: its inbox is full from the first thousand events
     at = START + timedelta(seconds=n)
     r = Referral.submit(id=uuid.uuid4(), caller=staff(frm), at=at, to_agency=to,
                         category="family_education_guidance", urgency="routine", reason="bench",
