@@ -17,7 +17,8 @@ from adapters.checkpoints import CheckpointStore, checkpoint_store
 from adapters.settings import Settings
 from projections.audit.checkpoint import Checkpoint, key_id, public_pem
 from projections.audit.merkle import MerkleTree
-from projections.audit.verify import LogVerifier, Progress, Report, catch_up, verify_store
+from projections.audit.parallel import verify_parallel
+from projections.audit.verify import LogVerifier, Progress, Report, catch_up
 
 log = logging.getLogger("hub.audit")
 
@@ -51,9 +52,10 @@ class Auditor:
             self.position = catch_up(self.app, self.follower, self.position)
             return self.follower.finish()
 
-    def verify(self, progress: Progress | None = None) -> Report:
-        """A full verification from the first stored event, against every checkpoint."""
-        return verify_store(self.app, self.store.all(), self.public_key, progress)
+    def verify(self, progress: Progress | None = None, workers: int = 1) -> Report:
+        """A full verification from the first stored event, against every checkpoint
+        (with `workers` > 1, large logs are decrypted and hashed in that many processes)."""
+        return verify_parallel(self.app, self.store.all(), self.public_key, workers, progress)
 
     def checkpoint(self, *, force: bool = True) -> Checkpoint:
         """Sign the log as it stands (unless unchanged and not forced); AuditBreak if broken."""

@@ -46,14 +46,16 @@ def _print_report(report: Report, what: str) -> None:
 
 
 @click.command("verify")
-def verify() -> None:
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Processes decrypting and hashing (used from 200,000 events on).")
+def verify(workers: int) -> None:
     """Check every stream's hash chain, the Merkle root and every signed checkpoint."""
     settings = Settings.from_env()
     app = open_application(settings)
     auditor = auditor_for(app, settings)
     with _bar() as bar:
         task = bar.add_task("verifying events", total=log_size(app))
-        report = auditor.verify(lambda n: bar.advance(task, n))
+        report = auditor.verify(lambda n: bar.advance(task, n), workers)
     _print_report(report, "hub verify")
     sys.exit(0 if report.ok else 1)
 

@@ -70,6 +70,18 @@ class LogVerifier:
             self.report.breaks.append(problem)
         self._append(link.position, leaf_of(link))
 
+    def add_checked(self, position: int, stream_id: str, version: int, prev_hash: str,
+                    hash: str, content_problem: str | None, leaf: bytes) -> None:
+        """An event whose content a worker already checked (and whose leaf it computed)."""
+        if not hash:  # unreadable: no place in any chain
+            self.report.breaks.append(str(content_problem))
+            self.chains.events_checked += 1
+        else:
+            problem = self.chains.follow(position, stream_id, version, prev_hash, hash)
+            if problem or content_problem:
+                self.report.breaks.append(str(problem or content_problem))
+        self._append(position, leaf)
+
     def _append(self, position: int, leaf: bytes) -> None:
         if self.positions is not None:
             self.positions.append(position)

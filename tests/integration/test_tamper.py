@@ -159,3 +159,18 @@ def test_a_clean_store_verifies_with_its_counts(store: Any) -> None:
     report = verify(app)
     assert report.ok and report.first_break is None
     assert report.streams_checked >= len(ids) and report.events_checked == report.tree_size
+
+
+def test_the_parallel_verifier_agrees_with_the_sequential_one(store: Any) -> None:
+    from projections.audit.parallel import verify_parallel
+
+    app, rows, ids = store
+    auditor = auditor_for(app, Settings(database_url="unused"))
+    clean = verify_parallel(app, auditor.store.all(), auditor.public_key, 2, chunk=4,
+                            min_events=0)
+    assert clean.ok and clean.to_dict() == auditor.verify().to_dict()
+    rows.run("DELETE FROM {t} WHERE {p} = ?", rows.positions_of(ids[1])[1])
+    broken_too = verify_parallel(app, auditor.store.all(), auditor.public_key, 2, chunk=4,
+                                 min_events=0)
+    assert broken_too.to_dict() == auditor.verify().to_dict()
+    assert "expected version 2" in str(broken_too.first_break)

@@ -104,3 +104,17 @@ class TestAsOfAndReplay:
             replay_stream(app, str(referral.id), version=9)
         with pytest.raises(NotFound):
             replay_stream(app, "not-a-stream")
+
+
+def test_the_fast_content_hash_is_the_chain_hash(app: HubApplication) -> None:
+    from domain.chain import chain_hash
+    from domain.verification import content_hash
+
+    busy_referral(app, notes=1)
+    decoder = Decoder(app)
+    for row in stored(app):
+        link = decoder.link(row)
+        assert content_hash(link.prev_hash, link.content) == chain_hash(link.prev_hash,
+                                                                        link.content)
+    odd = {"text": "张三\u2028\n\"", "n": 1.5, "nested": {"b": [1, None, True], "a": "x"}}
+    assert content_hash("ab", odd) == chain_hash("ab", odd)

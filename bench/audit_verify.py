@@ -1,0 +1,69 @@
+"""Bench: `hub verify` events/s over N events beside the raw read rate; bundle export and
+offline verification time. Run by hand: `.venv/bin/python -m bench.audit_verify --events 1000000`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from adapters.audit_keys import audit_key
+from adapters.auditor import Auditor
+from adapters.checkpoints import checkpoint_store
+from adapters.settings import Settings
+from adapters.storage import open_application
+from bench.audit_data import fill
+from projections.audit.bundle import export_bundle, verify_bundle
+from projections.audit.log import batches
+from tests.stores import TEST_CIPHER_KEY
+
+
+def timed(label: str, work: object) -> float:
+    start = time.perf_counter()
+    work()  # type: ignore[operator]
+    elapsed = time.perf_counter() - start
+    print(f"{label:<38} {elapsed:8.2f} s")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database", help="sqlite:///… or postgresql://… (default: a temp file)")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="audit-bench-"))
+    url = args.database or f"sqlite:///{folder / 'hub.sqlite'}"
+    settings = Settings(database_url=url, cipher_key=TEST_CIPHER_KEY)
+    app = open_application(settings, create_tables=True)
+    key = audit_key(settings, {"HUB_AUDIT_KEY_FILE": ""} if settings.is_sqlite else
+                    {"HUB_AUDIT_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="})
+    auditor = Auditor(app, checkpoint_store(app), key)
+    if (app.recorder.max_notification_id() or 0) < args.events:
+        timed("fill", lambda: fill(app, args.events))
+    n = app.recorder.max_notification_id() or 0
+    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+          f"store {url.split(':')[0]}; {n} events")
+    read = timed("raw read (select, no decrypt)", lambda: sum(len(b) for b in batches(app)))
+    timed("checkpoint (verify + sign)", auditor.checkpoint)
+    verify = timed("hub verify", lambda: auditor.verify())
+    out = folder / "bundle"
+    timed("export bundle", lambda: export_bundle(app, out, auditor.store.all(),
+                                                 auditor.public_key, time_now()))
+    offline = timed("verify bundle offline", lambda: verify_bundle(out, auditor.public_key))
+    report = auditor.verify()
+    assert report.ok, report.first_break
+    print(f"raw read        {n / read:10,.0f} events/s")
+    print(f"hub verify      {n / verify:10,.0f} events/s  ({verify / read:.1f}× the raw read)")
+    print(f"bundle verify   {n / offline:10,.0f} events/s  ({offline:.1f} s for {n} events)")
+    app.close()
+
+
+def time_now() -> object:
+    from datetime import datetime, timezone
+    return datetime.now(timezone.utc)
+
+
+if __name__ == "__main__":
+    main()
