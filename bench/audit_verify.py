@@ -7,6 +7,7 @@ import argparse
 import os
 import tempfile
 import time
+from datetime import UTC
 from pathlib import Path
 
 from adapters.audit_keys import audit_key
@@ -61,8 +62,8 @@ def main() -> None:
 
 
 def time_now() -> object:
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)
+    from datetime import datetime
+    return datetime.now(UTC)
 
 
 if __name__ == "__main__":
