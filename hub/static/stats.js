@@ -7,11 +7,12 @@
   const ENUM_GROUPS = { category: "category", status: "status" };
   let plotUrl = null;
 
-  function query() {
+  /** The period as the API takes it (start of each chosen day), plus `extra`. */
+  function query(extra) {
     const form = $("stats-form");
-    const params = new URLSearchParams({ group_by: form.elements.group_by.value });
+    const params = new URLSearchParams(extra || {});
     for (const name of ["from", "to"]) {
-      if (form.elements[name].value) params.set(name, form.elements[name].value);
+      if (form.elements[name].value) params.set(name, form.elements[name].value + "T00:00:00Z");
     }
     return params.toString();
   }
@@ -36,9 +37,10 @@
   function renderTable(data, groupBy) {
     const rows = rowsOf(data);
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-    const heading = (k) => (k === groupBy || k === "key" ? t("col.group") : t("col." + k));
+    const heading = (k) => (["group", "key", groupBy].includes(k) ? t("col.group") : label("col", k));
+    const total = typeof data.total === "number" ? " · " + t("col.total") + " " + data.total : "";
     $("stats-table").replaceChildren(
-      el("caption", {}, t("group." + groupBy)),
+      el("caption", {}, t("group." + groupBy) + total),
       el("thead", {}, el("tr", {}, keys.map((k) => el("th", { scope: "col" }, heading(k))))),
       el("tbody", {}, rows.length ? rows.map((r) => el("tr", {}, keys.map((k) => el("td", {}, cell(k, r[k], groupBy)))))
         : el("tr", {}, el("td", {}, t("list.empty")))));
@@ -47,15 +49,15 @@
   async function load() {
     $("problem").hidden = true;
     const groupBy = $("stats-form").elements.group_by.value;
-    const [table, plot] = await Promise.all([api("/stats?" + query()), api("/stats/plot.svg?" + query())]);
+    const table = await api("/stats?" + query({ group_by: groupBy }));
     if (!table.ok) { if (table.status !== 401) showProblem($("problem"), table.data); return; }
     renderTable(table.data, groupBy);
-    if (plot.ok && plot.data instanceof Blob) {
-      if (plotUrl) URL.revokeObjectURL(plotUrl);
-      plotUrl = URL.createObjectURL(plot.data);
-      $("plot").src = plotUrl;
-    }
     $("stats-body").hidden = false;
+    const plot = await api("/stats/plot.svg?" + query());
+    if (!plot.ok || !(plot.data instanceof Blob)) { showProblem($("problem"), plot.data); return; }
+    if (plotUrl) URL.revokeObjectURL(plotUrl);
+    plotUrl = URL.createObjectURL(plot.data);
+    $("plot").src = plotUrl;
   }
 
   $("stats-form").addEventListener("submit", (event) => { event.preventDefault(); load(); });

@@ -284,3 +284,18 @@ def test_receiver_opens_a_case_and_records_a_home_visit(
                         headers=bearer(tokens["receiver"]), timeout=10).json()
     assert case["sessions"][0]["attendees"] == ["社工小陈", "监护人"]
     assert case["sessions"][0]["guardian_present"] is True
+
+
+def test_statistics_page_shows_the_chart_and_the_table_after_sign_in(
+        live: tuple[HubProcess, dict[str, str]], browser: Browser, tmp_path: Path) -> None:
+    server, tokens = live
+    submit(server, tokens, name="示例孙六")
+    sign_in(browser, server, "/stats", tokens["referrer"])
+    browser.wait_for("document.querySelectorAll('#stats-table tbody tr').length > 0")
+    assert "家庭教育指导" in browser.text("#stats-table")
+    assert "办结率" in browser.text("#stats-table thead")
+    browser.wait_for("document.querySelector('#plot').naturalWidth > 0")
+    browser.fill("#group_by", "status")
+    browser.click("#stats-form button[type=submit]")
+    browser.wait_for("document.querySelector('#stats-table').innerText.includes('已提交')")
+    browser.screenshot("stats-zh", tmp_path)
