@@ -6,6 +6,7 @@ from typing import Any
 
 from eventsourcing.popo import POPOApplicationRecorder
 
+from adapters.checkpoints import checkpoint_store
 from adapters.read_models import view_factory
 from adapters.settings import Settings
 from domain.application import HubApplication
@@ -21,3 +22,12 @@ def open_stats(settings: Settings, application: HubApplication, *,
     view_class: Any = SQLiteStatsView if settings.is_sqlite else PostgresStatsView
     view = view_factory(settings, create).tracking_recorder(view_class)
     return Stats(view, application)
+
+
+def create_audit_tables(settings: Settings, application: HubApplication) -> None:
+    """Create the statistics view's and the checkpoints' tables (`hub db init`)."""
+    stats = open_stats(settings, application, create_tables=True)
+    datastore = getattr(stats.view, "datastore", None)
+    if datastore is not None:
+        datastore.close()
+    checkpoint_store(application).all()  # creates hub_audit_checkpoints if missing

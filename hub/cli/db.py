@@ -6,6 +6,7 @@ import click
 
 from adapters.read_models import open_boards
 from adapters.settings import Settings
+from adapters.stats import create_audit_tables
 from adapters.storage import open_application
 
 
@@ -22,6 +23,7 @@ def init() -> None:
     try:
         boards = open_boards(settings, application, create_tables=True)
         boards.close()
+        create_audit_tables(settings, application)
     finally:
         application.close()
     names = ", ".join(sorted(boards.all()))

@@ -174,3 +174,27 @@ def test_the_parallel_verifier_agrees_with_the_sequential_one(store: Any) -> Non
                                  min_events=0)
     assert broken_too.to_dict() == auditor.verify().to_dict()
     assert "expected version 2" in str(broken_too.first_break)
+
+
+@pytest.mark.postgres
+def test_db_init_creates_the_audit_tables_on_postgres(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from adapters.stats import open_stats
+    from hub.cli import main
+    from tests.stores import fresh_postgres_database
+
+    with fresh_postgres_database() as url:
+        env = {"HUB_DATABASE_URL": url, "HUB_CIPHER_KEY": TEST_CIPHER_KEY, **KEY_ENV}
+        assert CliRunner().invoke(main, ["db", "init"], env=env).exit_code == 0
+        settings = Settings(database_url=url, cipher_key=TEST_CIPHER_KEY)
+        app = open_application(settings)  # no tables created from here on
+        try:
+            register_world(app, ["ref", "rec"])
+            app.submit_referral(caller("ref"), submission())
+            stats = open_stats(settings, app)
+            assert stats.catch_up() == 1 and stats.summary("status")[0]["count"] == 1
+            signed = auditor_for(app, settings, audit_key(settings, KEY_ENV)).checkpoint()
+            assert signed.tree_size == 6
+        finally:
+            app.close()
