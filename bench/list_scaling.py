@@ -12,19 +12,19 @@ import argparse
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from projection_rebuild import AGENCIES, seed, store  # noqa: E402
+from projection_rebuild import AGENCIES, seed, store
 
-from adapters.read_models import open_boards  # noqa: E402
-from adapters.storage import open_application  # noqa: E402
-from projections.referral_board import ReferralBoard  # noqa: E402
+from adapters.read_models import open_boards
+from adapters.storage import open_application
+from projections.referral_board import ReferralBoard
 
 SAMPLES = 300
 LIMIT = 25
-NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
 
 
 def latency(board: ReferralBoard, **query: object) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from rich.progress import Progress
@@ -31,7 +31,7 @@ from tests.stores import TEST_CIPHER_KEY, fresh_postgres_database
 
 ADMIN = Caller(agency="hub", user="bench", role="hub_admin")
 AGENCIES = [f"agency-{i:02d}" for i in range(40)]
-START = datetime(2025, 1, 1, tzinfo=timezone.utc)
+START = datetime(2025, 1, 1, tzinfo=UTC)
 EVENTS_PER_REFERRAL = 5
 CHUNK = 400  # referrals per save (one transaction)
 

@@ -23,7 +23,12 @@ from domain.referral import Referral
 from projections.engine.catchup import BATCH_SIZE, BatchProjection, Catchup, Progress
 from projections.engine.tracked import Txn
 from projections.referral_board_query import (
-    AWAITING_ANSWER, BOXES, PageQuery, decode_cursor, encode_cursor, sort_key,
+    AWAITING_ANSWER,
+    BOXES,
+    PageQuery,
+    decode_cursor,
+    encode_cursor,
+    sort_key,
 )
 
 Doc = dict[str, Any]

@@ -13,7 +13,11 @@ from contextlib import contextmanager
 from typing import Any, ClassVar
 
 from projections.engine.tracked import (
-    MemoryTrackedView, MemoryTxn, PostgresTrackedView, SqlTxn, SQLiteTrackedView,
+    MemoryTrackedView,
+    MemoryTxn,
+    PostgresTrackedView,
+    SQLiteTrackedView,
+    SqlTxn,
 )
 from projections.referral_board_query import PageQuery, matches, sort_key, to_sql
 
@@ -23,31 +27,31 @@ COLUMN_TYPES = ("text",) * 9 + ("integer", "bytea")  # PostgreSQL's, for bulk in
 TABLES = ("board_referrals", "board_referral_parties", "board_agencies")
 
 
+INDEXES = (
+    ("board_referrals_inbox", "board_referrals", "to_agency, created_at, id"),
+    ("board_referrals_inbox_status", "board_referrals", "to_agency, status, created_at, id"),
+    ("board_referrals_outbox", "board_referrals", "from_agency, created_at, id"),
+    ("board_referrals_outbox_status", "board_referrals", "from_agency, status, created_at, id"),
+    ("board_referrals_newest", "board_referrals", "created_at, id"),
+    ("board_referrals_due", "board_referrals", "status, escalated, respond_by"),
+    ("board_parties_agency", "board_referral_parties", "agency, created_at, referral_id"),
+)
+
+
 def ddl(blob: str) -> tuple[str, ...]:
     """Tables and the indexes every filter and the SLA sweep use."""
     return (
-        "CREATE TABLE IF NOT EXISTS board_referrals (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, "
-        "status TEXT NOT NULL, category TEXT NOT NULL, from_agency TEXT NOT NULL, "
-        "to_agency TEXT NOT NULL, from_jurisdiction TEXT NOT NULL, to_jurisdiction TEXT NOT NULL, "
-        f"respond_by TEXT NOT NULL, escalated INTEGER NOT NULL, doc {blob} NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS board_referral_parties (referral_id TEXT NOT NULL, "
-        "agency TEXT NOT NULL, jurisdiction TEXT NOT NULL, created_at TEXT NOT NULL, "
-        "PRIMARY KEY (referral_id, agency))",
-        "CREATE TABLE IF NOT EXISTS board_agencies (slug TEXT PRIMARY KEY, "
-        "jurisdiction TEXT NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_inbox "
-        "ON board_referrals (to_agency, created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_inbox_status "
-        "ON board_referrals (to_agency, status, created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_outbox "
-        "ON board_referrals (from_agency, created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_outbox_status "
-        "ON board_referrals (from_agency, status, created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_newest ON board_referrals (created_at, id)",
-        "CREATE INDEX IF NOT EXISTS board_referrals_due "
-        "ON board_referrals (status, escalated, respond_by)",
-        "CREATE INDEX IF NOT EXISTS board_parties_agency "
-        "ON board_referral_parties (agency, created_at, referral_id)",
+        ("CREATE TABLE IF NOT EXISTS board_referrals (id TEXT PRIMARY KEY, "
+         "created_at TEXT NOT NULL, status TEXT NOT NULL, category TEXT NOT NULL, "
+         "from_agency TEXT NOT NULL, to_agency TEXT NOT NULL, from_jurisdiction TEXT NOT NULL, "
+         "to_jurisdiction TEXT NOT NULL, respond_by TEXT NOT NULL, escalated INTEGER NOT NULL, "
+         f"doc {blob} NOT NULL)"),
+        ("CREATE TABLE IF NOT EXISTS board_referral_parties (referral_id TEXT NOT NULL, "
+         "agency TEXT NOT NULL, jurisdiction TEXT NOT NULL, created_at TEXT NOT NULL, "
+         "PRIMARY KEY (referral_id, agency))"),
+        "CREATE TABLE IF NOT EXISTS board_agencies (slug TEXT PRIMARY KEY, jurisdiction TEXT NOT NULL)",
+        *(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"
+          for name, table, columns in INDEXES),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.application import HubApplication
@@ -16,7 +16,7 @@ AGENCIES = {
     "jm-civil": "hubei/jingmen", "jm-school": "hubei/jingmen/dongbao",
     "wh-health": "hubei/wuhan", "jmx-court": "hubei/jingmenx",
 }
-START = datetime(2030, 1, 1, tzinfo=timezone.utc)
+START = datetime(2030, 1, 1, tzinfo=UTC)
 SUBJECT_NAME = "Xiaoming Testperson 4401"
 
 

@@ -7,7 +7,14 @@ from contextlib import contextmanager
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from adapters.read_models import Boards, open_boards
@@ -59,9 +66,12 @@ def rebuild(name: str | None) -> None:
                        TimeElapsedColumn())
             with Progress(*columns) as bar:
                 task = bar.add_task(board_name, total=board.catchup.head())
-                applied = board.catchup.rebuild(
-                    lambda position, head: bar.update(task, completed=position, total=head))
-            click.echo(f"{board_name}: rebuilt from {applied} events.")
+
+                def show(position: int, head: int, task: TaskID = task, bar: Progress = bar) -> None:
+                    bar.update(task, completed=position, total=head)
+
+                applied = board.catchup.rebuild(show)
+            click.echo(f"{board_name}: rebuilt, {applied} events applied.")
 
 
 COMMANDS = [projections]

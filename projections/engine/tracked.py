@@ -89,9 +89,9 @@ class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
             f"SELECT MAX(notification_id) FROM {table} WHERE application_name=?")
 
     def construct_create_table_statements(self) -> list[str]:
-        return [f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
-                "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID",
-                *self.data_statements]
+        tracking = (f"CREATE TABLE IF NOT EXISTS {self.tracking_table} (application_name TEXT, "
+                    "notification_id INTEGER, PRIMARY KEY (application_name)) WITHOUT ROWID")
+        return [tracking, *self.data_statements]
 
     @contextmanager
     def locked(self, application_name: str) -> Iterator[SqlTxn]:

@@ -20,7 +20,14 @@ from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
 from tests.projection_helpers import (
-    START, SUBJECT_NAME, Clock, act, full_life, listed, register_agencies, submit,
+    START,
+    SUBJECT_NAME,
+    Clock,
+    act,
+    full_life,
+    listed,
+    register_agencies,
+    submit,
 )
 from tests.stores import store_settings
 

@@ -15,7 +15,14 @@ from projections.referral_board import ReferralBoard
 from projections.referral_board_views import MemoryBoardView
 from tests.conftest import memory_application
 from tests.projection_helpers import (
-    START, SUBJECT_NAME, Clock, act, full_life, listed, register_agencies, submit,
+    START,
+    SUBJECT_NAME,
+    Clock,
+    act,
+    full_life,
+    listed,
+    register_agencies,
+    submit,
 )
 
 
