@@ -20,6 +20,8 @@ from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
 from psycopg.sql import SQL
 
+CACHE_KIB = 65536  # SQLite page cache of a view's connections
+
 
 class Txn:
     """One open, locked transaction of a view: its tracking position and a way to advance it."""
@@ -100,6 +102,7 @@ class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
             cursor = conn.cursor()
             # A view can be rebuilt from the events: a commit lost to a power cut is redone.
             cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")  # keep the view's indexes warm
             cursor.execute("BEGIN IMMEDIATE")
             try:
                 yield SqlTxn(cursor, "sqlite", self._max_tracking_id(application_name, cursor),
