@@ -17,7 +17,9 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.application import Application
+from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.base import HubAggregate
@@ -66,14 +68,22 @@ class Decoder:
     def __init__(self, app: Application) -> None:
         self.cipher = app.mapper.cipher
         self.compressor = app.mapper.compressor
+        # eventsourcing's AESCipher builds an AESGCM (a key schedule) per call; build one here.
+        self.aesgcm = AESGCM(self.cipher.key) if isinstance(self.cipher, AESCipher) else None
+
+    def decrypt(self, stored: bytes) -> bytes:
+        """The plaintext of stored state (AESCipher's layout: nonce ‖ tag ‖ ciphertext)."""
+        if self.aesgcm is not None:
+            return self.aesgcm.decrypt(stored[:12], stored[28:] + stored[12:28], None)
+        return self.cipher.decrypt(stored) if self.cipher else stored
 
     def state(self, stored: bytes) -> dict[str, Any]:
         """The stored state as the transcoder wrote it (plain JSON values)."""
         try:
-            plain = self.cipher.decrypt(stored) if self.cipher else stored
+            plain = self.decrypt(stored)
             if self.compressor:
                 plain = self.compressor.decompress(plain)
-            state = json.loads(plain)
+            state = json.loads(plain.decode("utf-8"))
         except (InvalidTag, ValueError, TypeError):  # the stored bytes were altered
             raise Unreadable("stored state does not decrypt or decode (altered bytes?)") from None
         if not isinstance(state, dict):
