@@ -14,7 +14,7 @@ from eventsourcing.application import Application
 
 from adapters.audit_keys import audit_key, sign_checkpoint
 from adapters.checkpoints import CheckpointStore, checkpoint_store
-from adapters.settings import Settings
+from adapters.settings import Settings, SettingsError
 from projections.audit.checkpoint import Checkpoint, key_id, public_pem
 from projections.audit.merkle import MerkleTree
 from projections.audit.parallel import verify_parallel
@@ -103,10 +103,21 @@ class CheckpointJob:
             log.info("audit checkpoint", extra={"tree_size": signed.tree_size})
 
 
-def checkpoint_job(settings: Settings, application: Application) -> CheckpointJob:
+class Disabled:
+    """No audit key is configured (PostgreSQL without HUB_AUDIT_KEY): nothing to run."""
+
+    def run(self, stop: threading.Event) -> None:
+        stop.wait()
+
+
+def checkpoint_job(settings: Settings, application: Application) -> CheckpointJob | Disabled:
     """The job factory `hub jobs` runs; HUB_AUDIT_CHECKPOINT_SECONDS (default 300) apart."""
     seconds = float(os.environ.get("HUB_AUDIT_CHECKPOINT_SECONDS") or 300)
-    return CheckpointJob(auditor_for(application, settings), seconds)
+    try:
+        return CheckpointJob(auditor_for(application, settings), seconds)
+    except SettingsError as error:
+        log.warning("periodic audit checkpoints are off: %s", error)
+        return Disabled()
 
 
 _AUDITORS: weakref.WeakKeyDictionary[Application, Auditor] = weakref.WeakKeyDictionary()
