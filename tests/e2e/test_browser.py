@@ -266,7 +266,8 @@ def test_receiver_opens_a_case_and_records_a_home_visit(
     browser.wait_for("!!document.querySelector('#act-lead_worker')")
     browser.fill("#act-lead_worker", "社工小陈")
     browser.click("#action-form button[type=submit]")
-    browser.wait_for("document.querySelector('#detail-title').innerText === '个案详情'")
+    browser.wait_for("document.querySelector('#action-status').innerText.includes('开立个案')")
+    assert browser.text("#detail-title") == "个案详情"
     browser.wait_for("!!document.querySelector('#action-buttons [data-action=sessions]')")
     browser.click("#action-buttons [data-action=sessions]")
     browser.wait_for("!!document.querySelector('#act-held_on')")
@@ -275,7 +276,7 @@ def test_receiver_opens_a_case_and_records_a_home_visit(
         browser.fill(selector, value)
     browser.click("#act-guardian_present")
     browser.click("#action-form button[type=submit]")
-    browser.wait_for("document.querySelector('#action-status').innerText.includes('已办理')")
+    browser.wait_for("document.querySelector('#action-status').innerText.includes('记录服务')")
     assert "家访" in browser.text("#detail-fields")
     browser.screenshot("case-zh", tmp_path)
     case_id = requests.get(server.url(f"/api/v1/referrals/{referral['id']}"),
