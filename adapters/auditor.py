@@ -34,7 +34,7 @@ class Auditor:
         self.app, self.store, self.key = app, store, key
         self.public_key = key.public_key()
         self.lock = threading.Lock()
-        self.tree, self.positions = MerkleTree(), []  # type: ignore[var-annotated]
+        self.tree, self.positions = MerkleTree(), list[int]()
         self.follower = LogVerifier(store.all(), self.public_key, self.tree, self.positions)
         self.position = 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ def _line(decoder: Decoder, row: tuple[int, str, int, str, bytes]) -> dict[str, 
 
 
 def export_bundle(app: Application, out: Path, checkpoints: list[Checkpoint],
-                  public_key: Ed25519PublicKey, now: Any,
+                  public_key: Ed25519PublicKey, now: datetime,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Write the bundle into `out`; returns its manifest."""
     out.mkdir(parents=True, exist_ok=True)
