@@ -13,21 +13,21 @@ import click
 from gunicorn.app.base import BaseApplication
 
 from adapters.settings import Settings
-from adapters.storage import open_application
+from hub.cli.db import init as db_init
 from hub.cli.jobs import run_jobs
 
 # Seconds a worker may take to finish its requests after SIGTERM before it is killed.
 GRACEFUL_SECONDS = 30
 
 
-# Tables `hub db init` creates on PostgreSQL; workers never create tables there.
-REQUIRED_TABLES = ("hub_events", "hub_snapshots")
+# Tables `hub db init` creates on PostgreSQL (workers never create tables there).
+REQUIRED_TABLES = ("hub_events", "hub_snapshots", "board_tracking")
 
 
 def prepare_store(settings: Settings) -> None:
-    """SQLite: create the tables now (IF NOT EXISTS is safe). PostgreSQL: refuse without them."""
+    """SQLite: run `hub db init` now, before any fork. PostgreSQL: refuse unless it was run."""
     if settings.is_sqlite:
-        open_application(settings, create_tables=True).close()
+        click.get_current_context().invoke(db_init)
         return
     import psycopg
 
@@ -164,6 +164,7 @@ def serve(host: str, port: int, workers: int | None, threads: int, jobs: bool) -
     """Serve the REST API and the web pages with gunicorn (several workers and threads)."""
     prepare_store(Settings.from_env())
     os.environ["HUB_JOBS"] = "on" if jobs else "off"
+    import hub.app  # noqa: F401 - import once in the master (no connections): workers fork ready
     HubServer(server_options(host, port, workers or default_workers(), threads)).run()
 
 

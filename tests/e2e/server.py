@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -38,6 +38,29 @@ def hub_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update(HUB_DATABASE_URL=settings.database_url, HUB_CIPHER_KEY=settings.cipher_key or "",
                HUB_ADMIN_TOKEN=ADMIN_TOKEN, **extra)
     return env
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    """Poll `condition` until it holds or `timeout` seconds pass; whether it held."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def group_members(pgid: int) -> list[int]:
+    """Pids of the live (not zombie) processes in a process group, from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            members.append(int(stat.parent.name))
+    return members
 
 
 class HubProcess:
@@ -84,10 +107,15 @@ class HubProcess:
         raise TimeoutError(f"hub serve not ready after {timeout}s:\n{self.log()}")
 
     def kill(self) -> None:
-        """kill -9 of the whole process group (master, workers, jobs)."""
+        """kill -9 of the whole process group (master, workers, jobs); waits until it is gone."""
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
+        self.wait_gone(30)
+
+    def wait_gone(self, timeout: float) -> bool:
+        """Wait until no process of the group runs; whether that happened in time."""
+        return wait_for(lambda: not self.group_alive(), timeout)
 
     def terminate(self, timeout: float = 60.0) -> int:
         """SIGTERM to the master only, as a service manager sends it; its exit status."""
@@ -96,13 +124,9 @@ class HubProcess:
         return self.process.wait(timeout)
 
     def group_alive(self) -> bool:
-        """Whether any process of the group is still running."""
+        """Whether any process of the group is still running (zombies do not count)."""
         assert self.process is not None
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return False
-        return True
+        return bool(group_members(self.process.pid))
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -124,11 +148,18 @@ class HubProcess:
             self.kill()
         elif self.process is not None and self.group_alive():
             os.killpg(self.process.pid, signal.SIGKILL)
+            self.wait_gone(30)
+
+
+def db_init(settings: Settings, workdir: Path) -> None:
+    """`hub db init`, as an operator runs it before the first `hub serve`."""
+    subprocess.run([str(HUB), "db", "init"], env=hub_env(settings), cwd=workdir, check=True,
+                   capture_output=True, timeout=120)
 
 
 def seed_parties(settings: Settings, suffix: str) -> dict[str, str]:
-    """Two agencies with an admin token each (and the store's tables); returns the tokens."""
-    application = open_application(settings, create_tables=True)
+    """Two agencies with an admin token each; returns the tokens."""
+    application = open_application(settings)
     try:
         tokens = {}
         for role in ("referrer", "receiver"):
@@ -145,8 +176,9 @@ def seed_parties(settings: Settings, suffix: str) -> dict[str, str]:
 
 @contextmanager
 def seeded_store(kind: str, tmp_path: Path) -> Iterator[tuple[Settings, dict[str, str]]]:
-    """A fresh store of `kind` with two parties."""
+    """A fresh, initialised store of `kind` with two parties."""
     with store_settings(kind, tmp_path) as settings:
+        db_init(settings, tmp_path)
         yield settings, seed_parties(settings, os.urandom(4).hex())
 
 

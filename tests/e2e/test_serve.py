@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,18 +12,31 @@ import pytest
 import requests
 
 from adapters.settings import Settings
-from tests.e2e.server import HUB, HubProcess, bearer, hub_env, referral_body, seeded_store
+from tests.e2e.server import (
+    HUB, HubProcess, bearer, group_members, hub_env, referral_body, seeded_store, wait_for,
+)
 from tests.stores import PG_ADMIN, TEST_CIPHER_KEY, fresh_postgres_database
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=STORES)
-def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[HubProcess, dict[str, str]]]:
+@pytest.fixture(scope="module", params=STORES)
+def served(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, dict[str, str]]]:
     """A running `hub serve` (3 workers) over a fresh, seeded store of each kind."""
+    tmp_path = tmp_path_factory.mktemp(request.param)
     with seeded_store(request.param, tmp_path) as (settings, tokens):
         with HubProcess(hub_env(settings), tmp_path, workers=3, threads=4) as server:
             yield server, tokens
+
+
+@pytest.fixture(params=STORES)
+def stoppable(request: pytest.FixtureRequest,
+              tmp_path: Path) -> Iterator[HubProcess]:
+    """A running `hub serve` of its own, for a test that stops it."""
+    with seeded_store(request.param, tmp_path) as (settings, _):
+        with HubProcess(hub_env(settings), tmp_path, workers=3, threads=2) as server:
+            yield server
 
 
 def test_probes_answer(served: tuple[HubProcess, dict[str, str]]) -> None:
@@ -46,13 +58,11 @@ def test_several_workers_serve_requests(served: tuple[HubProcess, dict[str, str]
     assert len(pids) >= 2, f"all requests were served by one process: {pids}"
 
 
-def test_sigterm_stops_every_process(served: tuple[HubProcess, dict[str, str]]) -> None:
-    server, _ = served
+def test_sigterm_stops_every_process(stoppable: HubProcess) -> None:
+    server = stoppable
+    assert wait_for(lambda: "jobs started" in server.log(), 60)
     assert server.terminate() == 0
-    deadline = time.monotonic() + 30
-    while server.group_alive() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not server.group_alive(), "a worker or the jobs process outlived the master"
+    assert server.wait_gone(30), "a worker or the jobs process outlived the master"
     assert "Shutting down: Master" in server.log()
 
 
@@ -97,3 +107,14 @@ def test_serve_refuses_postgres_without_tables(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     assert "hub db init" in done.stderr
+
+
+def test_background_jobs_run_in_one_process_only(
+        served: tuple[HubProcess, dict[str, str]]) -> None:
+    server, _ = served
+    assert server.process is not None
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in group_members(server.process.pid)]
+    assert sum(b"main(['jobs'])" in command for command in commands) == 1
+    assert wait_for(lambda: "jobs started" in server.log(), 60)
+    started = [r for r in server.log_records() if r["message"].startswith("jobs started")]
+    assert len(started) == 1 and "sla_job" in started[0]["message"]
