@@ -22,20 +22,21 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("lang.switch_title", "Switch to English", "切换为中文"),
     ("skip", "跳到正文", "Skip to content"),
     ("home.title", "转介枢纽是什么", "What the hub is"),
-    ("home.lead", "“一根针穿千条线”：民政、检察院、妇联、教育、团委、关工委、社工机构与社工站等部门，"
-     "在同一个枢纽上把服务对象的需求转介给能提供服务的机构，并确保每一次转介都有回应、每一项服务都有结果反馈。",
-     "“One needle through a thousand threads”: civil affairs, the procuratorate, the women's "
-     "federation, education, the Youth League, the next-generation committee, social-work firms "
-     "and stations hand each person's need to the agency that can serve it, on one hub, and "
-     "every referral gets an answer and every service an outcome reported back."),
+    ("home.lead", ("“一根针穿千条线”：民政、检察院、妇联、教育、团委、关工委、社工机构与社工站等部门，"
+                   "在同一个枢纽上把服务对象的需求转介给能提供服务的机构，"
+                   "并确保每一次转介都有回应、每一项服务都有结果反馈。"),
+     ("“One needle through a thousand threads”: civil affairs, the procuratorate, the women's "
+      "federation, education, the Youth League, the next-generation committee, social-work firms "
+      "and stations hand each person's need to the agency that can serve it, on one hub, and "
+      "every referral gets an answer and every service an outcome reported back.")),
     ("home.point.loop", "闭环：接收、拒绝（说明理由）、改派或要求补充材料；逾期自动提醒。",
-     "Closed loop: accepted, declined with a reason, redirected or asked for more; overdue "
-     "answers are escalated."),
+     ("Closed loop: accepted, declined with a reason, redirected or asked for more; overdue "
+      "answers are escalated.")),
     ("home.point.trail", "留痕：每一次变更都是追加的事件，哈希链可验证、可回溯到任一时刻。",
      "True archive: every change is an appended, hash-chained event, replayable to any moment."),
     ("home.point.privacy", "保密：个人信息加密存储，仅对相关机构可见，对检查人员脱敏。",
-     "Confidentiality: personal data encrypted at rest, shown only to the agencies involved, "
-     "masked for inspectors."),
+     ("Confidentiality: personal data encrypted at rest, shown only to the agencies involved, "
+      "masked for inspectors.")),
     ("home.pages", "页面", "Pages"),
     ("home.app_desc", "凭令牌登录，办理收件箱、发件箱与个案。",
      "Sign in with a token to work your inbox, outbox and cases."),
@@ -50,8 +51,8 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("signin.submit", "登录", "Sign in"),
     ("signin.out", "退出", "Sign out"),
     ("signin.as", "已登录", "Signed in"),
-    ("signin.needed", "请先登录。统计接口同样需要令牌。", "Please sign in; the statistics API "
-     "needs a token too."),
+    ("signin.needed", "请先登录。统计接口同样需要令牌。", 
+     "Please sign in; the statistics API needs a token too."),
     ("tab.inbox", "收件箱", "Inbox"),
     ("tab.outbox", "发件箱", "Outbox"),
     ("tab.cases", "个案", "Cases"),
@@ -122,8 +123,8 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("detail.close", "关闭详情", "Close"),
     ("detail.history", "办理轨迹", "History"),
     ("detail.verified", "哈希链校验通过：记录未被篡改", "Hash chain verified: the record is intact"),
-    ("detail.broken", "哈希链校验失败：记录可能被篡改", "Hash chain BROKEN: the record may "
-     "have been tampered with"),
+    ("detail.broken", "哈希链校验失败：记录可能被篡改", 
+     "Hash chain BROKEN: the record may have been tampered with"),
     ("detail.actions", "可办理操作", "Actions"),
     ("detail.no_actions", "当前状态下您没有可办理的操作。", "No action is open to you now."),
     ("detail.by", "操作人", "By"),

@@ -125,9 +125,9 @@ def require_chromium() -> None:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, dict[str, str]]]:
     """`hub serve` on SQLite with two agencies (a referrer and a receiver) and their tokens."""
     tmp_path = tmp_path_factory.mktemp("live")
-    with seeded_store("sqlite", tmp_path) as (settings, tokens):
-        with HubProcess(hub_env(settings), tmp_path, workers=1) as server:
-            yield server, tokens
+    with seeded_store("sqlite", tmp_path) as (settings, tokens), \
+            HubProcess(hub_env(settings), tmp_path, workers=1) as server:
+        yield server, tokens
 
 
 @pytest.fixture
