@@ -27,7 +27,7 @@ REQUIRED_TABLES = ("hub_events", "hub_snapshots", "board_tracking")
 def prepare_store(settings: Settings) -> None:
     """SQLite: run `hub db init` now, before any fork. PostgreSQL: refuse unless it was run."""
     if settings.is_sqlite:
-        click.get_current_context().invoke(db_init)
+        db_init.callback()  # exactly `hub db init`
         return
     import psycopg
 
@@ -105,6 +105,11 @@ class JobsSupervisor:
 
 
 SUPERVISOR: dict[str, JobsSupervisor] = {}
+
+
+def on_starting(server: Any) -> None:
+    """gunicorn master hook for `gunicorn -c deploy/gunicorn.conf.py` (`hub serve` does it first)."""
+    prepare_store(Settings.from_env())
 
 
 def when_ready(server: Any) -> None:
