@@ -50,6 +50,7 @@ def run(kind: str, events: int) -> None:
         small = {name: latency(board, **q) for name, q in QUERIES.items()}
         seed(app, events - 1000, first=following)
         board.catch_up()
+        board.view.analyze()  # what autovacuum (PostgreSQL) would do after a bulk load
         total = app.recorder.max_notification_id()
         for name, q in QUERIES.items():
             big = latency(board, **q)

@@ -26,6 +26,7 @@ class LockedView(Protocol[T]):
 
     def locked(self, application_name: str) -> Any: ...
     def reset(self, application_name: str) -> None: ...
+    def analyze(self) -> None: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
 
@@ -92,7 +93,9 @@ class Catchup:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Empty the view and its tracking in one transaction, then catch up from zero."""
         self.view.reset(self.app_name)
-        return self.catch_up(progress)
+        applied = self.catch_up(progress)
+        self.view.analyze()
+        return applied
 
     def _batch(self, start: int, head: int) -> int:
         """Read and decode outside the lock; apply only if nobody moved the position."""

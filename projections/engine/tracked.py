@@ -118,6 +118,11 @@ class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
             _reset(txn, self.data_tables, self.tracking_table, application_name)
 
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load (a rebuild)."""
+        _analyze(self, self.datastore.transaction)
+
+
 class PostgresTrackedView(SqlSchema, PostgresTrackingRecorder):
     """A view in the PostgreSQL database of the events; the lock is a transaction advisory lock."""
 
@@ -144,6 +149,17 @@ class PostgresTrackedView(SqlSchema, PostgresTrackingRecorder):
             _reset(txn, self.data_tables, self.tracking_table, application_name)
 
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load (a rebuild)."""
+        _analyze(self, self.datastore.transaction)
+
+
+def _analyze(view: SqlSchema, transaction: Any) -> None:
+    with transaction(commit=True) as cursor:
+        for table in view.data_tables:
+            cursor.execute(f"ANALYZE {table}")
+
+
 def _reset(txn: SqlTxn, tables: Sequence[str], tracking_table: str, app: str) -> None:
     for table in tables:
         txn.run(f"DELETE FROM {table}")
@@ -166,6 +182,9 @@ class MemoryTrackedView(POPOTrackingRecorder):
                 self.tables.setdefault(name, {}).update(staged)
             if txn.new_tracking is not None:
                 self._insert_tracking(txn.new_tracking)
+
+    def analyze(self) -> None:
+        """Nothing to plan in memory."""
 
     def reset(self, application_name: str) -> None:
         with self._database_lock:
