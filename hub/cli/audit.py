@@ -46,8 +46,9 @@ def _print_report(report: Report, what: str) -> None:
 
 
 @click.command("verify")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Processes decrypting and hashing (used from 200,000 events on).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes decrypting and hashing (used from 200,000 events on; on 2 cores "
+                   "this measured slower than 1, see docs/audit.md).")
 def verify(workers: int) -> None:
     """Check every stream's hash chain, the Merkle root and every signed checkpoint."""
     settings = Settings.from_env()
