@@ -24,6 +24,7 @@ class KafkaConfig:
     agency_partitions: int = 3  # each agency's, inbound and results topics'
     replication_factor: int = 1
     send_timeout: float = 30.0  # a send not acknowledged by then means a wedged producer
+    max_in_flight: int = 5  # per connection; at most 5 keeps idempotent ordering
 
     @property
     def servers(self) -> list[str]:
@@ -35,9 +36,10 @@ def producer(config: KafkaConfig) -> KafkaProducer:
     timeout_ms = int(config.send_timeout * 1000)
     return KafkaProducer(
         bootstrap_servers=config.servers, client_id=f"{config.prefix}-producer",
-        acks="all", enable_idempotence=True, max_in_flight_requests_per_connection=5,
+        acks="all", enable_idempotence=True,
+        max_in_flight_requests_per_connection=min(config.max_in_flight, 5),
         linger_ms=5, batch_size=256 * 1024, max_block_ms=timeout_ms,
-        request_timeout_ms=min(timeout_ms, 15000), delivery_timeout_ms=timeout_ms + 1000,
+        request_timeout_ms=min(timeout_ms, 15000), delivery_timeout_ms=max(timeout_ms, 120000),
         reconnect_backoff_max_ms=2000,
     )
 

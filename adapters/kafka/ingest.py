@@ -71,7 +71,7 @@ class Ingest:
                     self.step()
                     backoff = 0.25
                 except (KafkaError, OSError, PersistenceError) as error:
-                    log.warning("ingest step failed; retrying", extra={"error": repr(error)})
+                    log.warning("ingest step failed (%r); retrying", error)
                     self.stats.retries += 1
                     self._reset()
                     stop.wait(backoff)
@@ -159,9 +159,8 @@ class Ingest:
             key = (result.get("command_id") or f"{record.partition}:{record.offset}").encode()
             futures.append(producer.send(results_topic(self.config.prefix, agency), key=key,
                                          value=encode(result)))
-        producer.flush(timeout=self.config.send_timeout)
-        for future in futures:
-            future.get(timeout=0)
+        for future in futures:  # no acknowledgement within send_timeout: a wedge, retried
+            future.get(timeout=self.config.send_timeout)
 
     def _rewind(self, consumer: KafkaConsumer,
                 records: dict[TopicPartition, list[ConsumerRecord]]) -> None:

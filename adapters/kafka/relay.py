@@ -133,8 +133,7 @@ class Relay:
                 self._send(messages)
                 return True
             except (KafkaError, OSError) as error:
-                log.warning("relay send failed; rebuilding the producer",
-                            extra={"error": repr(error)})
+                log.warning("relay send failed (%r); rebuilding the producer", error)
                 self._rebuild()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -147,10 +146,9 @@ class Relay:
             self._producer = self.make_producer(self.config)
         futures = [self._producer.send(m.topic, key=m.key, value=m.value, headers=HEADERS)
                    for m in messages]
-        self._producer.flush(timeout=self.config.send_timeout)
-        for future in futures:
-            future.get(timeout=0)  # raises what the broker answered, if not an acknowledgement
-        self.stats.published += len(messages)
+        for future in futures:  # a wedge is no acknowledgement for send_timeout, not a slow batch
+            future.get(timeout=self.config.send_timeout)  # raises what the broker answered
+            self.stats.published += 1
 
     def _rebuild(self) -> None:
         if self._producer is not None:
@@ -163,7 +161,7 @@ class Relay:
             if producer_ is not None:
                 producer_.close(timeout=timeout)
         except KafkaError as error:  # a wedged producer may not close cleanly; it is dropped
-            log.warning("producer did not close", extra={"error": repr(error)})
+            log.warning("producer did not close (%r)", error)
 
     def close(self) -> None:
         """Flush and close the producer."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import logging
 import signal
@@ -55,6 +56,7 @@ def kafka_config(settings: Settings, **options: Any) -> Any:
 def stop_on_signals() -> threading.Event:
     """An event set by SIGTERM or SIGINT: the loop finishes its batch and exits cleanly."""
     stop = threading.Event()
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1` prints every thread's stack
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     return stop
@@ -70,16 +72,18 @@ def kafka() -> None:
 @click.option("--send-timeout", type=float, help="Seconds before a send counts as wedged.")
 @click.option("--partitions", type=int, help="Partitions of the public topic when created.")
 @click.option("--replication-factor", type=int, help="Replicas of topics when created.")
+@click.option("--max-in-flight", type=click.IntRange(1, 5), help="Requests in flight (≤5).")
 @click.option("--metrics", "metrics_bind", metavar="HOST:PORT", help="Serve GET /metrics.")
 def relay(batch_size: int, send_timeout: float | None, partitions: int | None,
-          replication_factor: int | None, metrics_bind: str | None) -> None:
+          replication_factor: int | None, max_in_flight: int | None,
+          metrics_bind: str | None) -> None:
     """Publish every stored event, in order, until SIGTERM (a restart resumes)."""
     from adapters.kafka import metrics
     from adapters.kafka.relay import Relay, describe
 
     settings = Settings.from_env()
     config = kafka_config(settings, send_timeout=send_timeout, partitions=partitions,
-                          replication_factor=replication_factor)
+                          replication_factor=replication_factor, max_in_flight=max_in_flight)
     app = open_application(settings)
     worker = Relay(app, config, batch_size=batch_size)
     if metrics_bind:
