@@ -20,13 +20,13 @@ from rich.console import Console
 from rich.progress import track
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from adapters.kafka.clients import KafkaConfig  # noqa: E402
-from adapters.kafka.relay import Relay  # noqa: E402
-from adapters.settings import Settings  # noqa: E402
-from adapters.storage import open_application  # noqa: E402
-from tests.integration.kafka.world import referral_fields, register_agencies, staff  # noqa: E402
-from tests.kafka_broker import Broker  # noqa: E402
-from tests.stores import TEST_CIPHER_KEY  # noqa: E402
+from adapters.kafka.clients import KafkaConfig
+from adapters.kafka.relay import Relay
+from adapters.settings import Settings
+from adapters.storage import open_application
+from tests.integration.kafka.world import referral_fields, register_agencies, staff
+from tests.kafka_broker import Broker
+from tests.stores import TEST_CIPHER_KEY
 
 console = Console()
 
@@ -34,7 +34,9 @@ console = Console()
 class KeepingRelay(Relay):
     """The relay, keeping the messages it built so the raw producer can send the same ones."""
 
-    built: list = []
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.built: list = []
 
     def messages(self, batch):  # type: ignore[no-untyped-def]
         out = super().messages(batch)
@@ -45,7 +47,7 @@ class KeepingRelay(Relay):
 def relay_rate(app, config: KafkaConfig, events: int) -> tuple[float, list]:
     """Events per second for the relay to publish a backlog; returns the messages it built."""
     relay = KeepingRelay(app, config)
-    built = relay.built = []
+    built = relay.built
     stop = threading.Event()
     start = time.perf_counter()
     thread = threading.Thread(target=relay.run, args=(stop,))

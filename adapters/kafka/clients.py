@@ -46,12 +46,13 @@ def producer(config: KafkaConfig) -> KafkaProducer:
 
 def consumer(config: KafkaConfig, group: str, **overrides: Any) -> KafkaConsumer:
     """A consumer of `group` that commits offsets only when told to."""
-    settings: dict[str, Any] = dict(
-        bootstrap_servers=config.servers, group_id=group, client_id=f"{group}-consumer",
-        enable_auto_commit=False, auto_offset_reset="earliest",
-        session_timeout_ms=10000, heartbeat_interval_ms=1000, max_poll_interval_ms=300000,
-        request_timeout_ms=30000, reconnect_backoff_max_ms=2000,
-    )
+    settings: dict[str, Any] = {
+        "bootstrap_servers": config.servers, "group_id": group,
+        "client_id": f"{group}-consumer", "enable_auto_commit": False,
+        "auto_offset_reset": "earliest", "session_timeout_ms": 10000,
+        "heartbeat_interval_ms": 1000, "max_poll_interval_ms": 300000,
+        "request_timeout_ms": 30000, "reconnect_backoff_max_ms": 2000,
+    }
     settings.update(overrides)
     return KafkaConsumer(**settings)
 

@@ -33,7 +33,7 @@ def serve(bind: str, figures: Callable[[], dict[str, int]]) -> ThreadingHTTPServ
     host, _, port = bind.rpartition(":")
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             if self.path != "/metrics":
                 self.send_error(404)
                 return

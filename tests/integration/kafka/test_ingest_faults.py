@@ -15,7 +15,11 @@ from domain.application import HubApplication
 from domain.referral import Referral
 from domain.referral_service import submission_id
 from tests.integration.kafka.world import (
-    kill9, read_topic, referral_fields, start_hub, terminate,
+    kill9,
+    read_topic,
+    referral_fields,
+    start_hub,
+    terminate,
 )
 from tests.kafka_broker import wait_for
 

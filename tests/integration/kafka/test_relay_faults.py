@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import signal
 import threading
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,16 @@ from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
 from tests.integration.kafka.world import (
-    AGENCIES, Message, end_offsets_total, kill9, read_topic, referral_fields, register_agencies,
-    staff, start_hub, terminate,
+    AGENCIES,
+    Message,
+    end_offsets_total,
+    kill9,
+    read_topic,
+    referral_fields,
+    register_agencies,
+    staff,
+    start_hub,
+    terminate,
 )
 from tests.kafka_broker import Broker, wait_for
 from tests.stores import TEST_CIPHER_KEY
@@ -128,8 +135,8 @@ def test_relay_killed_ten_times_while_10k_events_are_published(
     for _ in range(10):
         relay = start_hub(hub_settings, "kafka", "relay", "--batch-size", "200", log=log)
         before = relay_status(hub_app, hub_settings.kafka_topic_prefix)["position"]
-        wait_for(lambda: relay_status(hub_app, hub_settings.kafka_topic_prefix)["position"]
-                 > before, 60, "the relay to make progress")
+        wait_for(lambda last=before: relay_status(hub_app, hub_settings.kafka_topic_prefix)[
+            "position"] > last, 60, "the relay to make progress")
         threading.Event().wait(rng.uniform(0, 0.6))  # a random moment while it publishes
         kill9(relay)
     wait_for(done.is_set, 300, "the writer to finish")
