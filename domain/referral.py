@@ -61,6 +61,7 @@ class Referral(HubAggregate):
         consent: dict[str, Any]
         risk_level: str | None
         respond_by: str
+        respond_within_hours: int
         external_ref: str | None
         assignee: str | None
         case_id: str | None
@@ -83,10 +84,12 @@ class Referral(HubAggregate):
         consent: dict[str, Any]
         risk_level: str | None
         respond_by: str
+        respond_within_hours: int
         external_ref: str | None
 
         def evolve(self, r: Referral) -> None:
             r.status, r.from_agency, r.to_agency = "submitted", self.from_agency, self.to_agency
+            r.respond_within_hours = self.respond_within_hours
             r.parties = [self.from_agency, self.to_agency]
             r.category, r.urgency, r.reason = self.category, self.urgency, self.reason
             r.subject, r.consent, r.risk_level = dict(self.subject), self.consent, self.risk_level
@@ -209,7 +212,8 @@ class Referral(HubAggregate):
             cls.Submitted, id=id, actor=caller.actor, timestamp=at,
             from_agency=caller.agency, to_agency=to_agency, category=category, urgency=urgency,
             reason=reason, subject=subject, consent=consent, risk_level=risk_level,
-            respond_by=format_time(at + timedelta(hours=hours)), external_ref=external_ref,
+            respond_by=format_time(at + timedelta(hours=hours)), respond_within_hours=hours,
+            external_ref=external_ref,
         )
         return referral
 
@@ -255,7 +259,7 @@ class Referral(HubAggregate):
         if to_agency in (self.to_agency, self.from_agency):
             raise Invalid("Cannot redirect to the referrer or the current receiver.",
                           {"to_agency": ["Must be another agency."]})
-        hours = URGENCY_HOURS[self.urgency]
+        hours = self.respond_within_hours  # the new receiver gets the same window
         self._record(self.Redirected, actor=caller.actor, timestamp=at,
                      from_receiver=self.to_agency, to_agency=to_agency, reason=reason,
                      respond_by=format_time(at + timedelta(hours=hours)))
@@ -323,6 +327,7 @@ class Referral(HubAggregate):
             "category": self.category, "urgency": self.urgency, "reason": self.reason,
             "subject": dict(self.subject), "consent": dict(self.consent),
             "risk_level": self.risk_level, "respond_by": self.respond_by,
+            "respond_within_hours": self.respond_within_hours,
             "overdue": self.is_overdue(now), "escalated_at": self.escalated_at,
             "external_ref": self.external_ref, "assignee": self.assignee,
             "case_id": self.case_id, "outcome": self.outcome, "summary": self.summary,

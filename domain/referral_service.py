@@ -10,7 +10,7 @@ from uuid import UUID
 
 from domain.base import SYSTEM, Caller, stable_id
 from domain.errors import Conflict, Invalid, NotFound, NotPermitted
-from domain.referral import Referral
+from domain.referral import URGENCY_HOURS, Referral
 
 if TYPE_CHECKING:
     from domain.application import HubApplication as _Base
@@ -80,8 +80,10 @@ class ReferralCommands(_Base):
         first = self.load(stream_id, Referral, version=1)
         if first.from_agency != caller.agency:
             raise NotFound("No such resource.")
-        for name in SUBMISSION_FIELDS:
-            if fields.get(name) != getattr(first, name):
+        hours = fields.get("respond_within_hours") or URGENCY_HOURS[fields["urgency"]]
+        for name, value in [*((n, fields.get(n)) for n in SUBMISSION_FIELDS),
+                            ("respond_within_hours", hours)]:
+            if value != getattr(first, name):
                 raise Invalid("This Idempotency-Key was used for a different request.",
                               {"Idempotency-Key": [f"Reused with a different {name!r}."]})
         return first

@@ -240,6 +240,7 @@ class ReferralSchema(Schema):
     consent = fields.Nested(ConsentSchema, required=True)
     risk_level = _out(enum=RISK_LEVELS)
     respond_by = _out(fmt="date-time")
+    respond_within_hours = fields.Integer(required=True)
     overdue = fields.Boolean(required=True)
     escalated_at = _out(fmt="date-time")
     external_ref = _out()
