@@ -126,6 +126,12 @@ class AgencyCommands(_Base):
         except NotFound:
             raise NotAuthenticated("Unknown or revoked token.") from None
         record.check(digest)
-        agency = self.get_agency(record.agency)
         return Caller(agency=record.agency, user=record.user, role=record.role,
-                      jurisdiction=agency.jurisdiction)
+                      jurisdiction=self.jurisdiction_of(record.agency))
+
+    def jurisdiction_of(self, slug: str) -> str:
+        """An agency's jurisdiction; no event changes it, so each process keeps it once read."""
+        known: dict[str, str] = self.__dict__.setdefault("_jurisdictions", {})
+        if slug not in known:
+            known[slug] = self.get_agency(slug).jurisdiction
+        return known[slug]

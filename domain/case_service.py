@@ -101,7 +101,7 @@ class CaseCommands(_Base):
         if case.outcome_only_for(caller):
             return OUTCOME_ONLY
         if caller.is_inspector and any(
-            caller.oversees(self.get_agency(p).jurisdiction) for p in case.parties
+            caller.oversees(self.jurisdiction_of(p)) for p in case.parties
         ):
             return MASKED
         raise NotFound("No such resource.")

@@ -106,7 +106,7 @@ class ReferralCommands(_Base):
         if referral.visible_to(caller):
             return
         if caller.is_inspector and any(
-            caller.oversees(self.get_agency(p).jurisdiction) for p in referral.parties
+            caller.oversees(self.jurisdiction_of(p)) for p in referral.parties
         ):
             return
         raise NotFound("No such resource.")
