@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.persistence import InfrastructureFactory
+from eventsourcing.persistence import InfrastructureFactory, IntegrityError
 from eventsourcing.popo import POPOApplicationRecorder
 from eventsourcing.utils import Environment
 
@@ -14,12 +15,16 @@ from adapters.storage import store_env
 from domain.application import HubApplication
 from projections.case_board_reads import CaseBoard
 from projections.case_board_views import (
-    MemoryCaseBoardView, PostgresCaseBoardView, SQLiteCaseBoardView,
+    MemoryCaseBoardView,
+    PostgresCaseBoardView,
+    SQLiteCaseBoardView,
 )
 from projections.engine.runner import BackgroundRunner
 from projections.referral_board import ReferralBoard
 from projections.referral_board_views import (
-    MemoryBoardView, PostgresBoardView, SQLiteBoardView,
+    MemoryBoardView,
+    PostgresBoardView,
+    SQLiteBoardView,
 )
 
 # A view's own connection pool on PostgreSQL (the Application keeps its own).
@@ -64,6 +69,23 @@ def view_factory(settings: Settings, create_tables: bool) -> InfrastructureFacto
     return InfrastructureFactory.construct(Environment("BOARD", env))
 
 
+def tracked_view(factory: InfrastructureFactory[Any], view_class: type[Any]) -> Any:
+    """A view's tracking recorder; creating its tables may race another process or thread.
+
+    eventsourcing's SQLite recorder records a `__migration__` tracking row when it creates its
+    table: two creators at once make the second fail with IntegrityError, after which the table
+    and the row both exist, so asking again succeeds.
+    """
+    for attempt in range(5):
+        try:
+            return factory.tracking_recorder(view_class)
+        except IntegrityError:
+            if attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def open_boards(settings: Settings, application: HubApplication, *,
                 create_tables: bool | None = None) -> Boards:
     """The read models of `application`; tables are created on SQLite (or when asked)."""
@@ -77,8 +99,8 @@ def open_boards(settings: Settings, application: HubApplication, *,
         create = settings.is_sqlite if create_tables is None else create_tables
         factory = view_factory(settings, create)
         view_class = SQLiteBoardView if settings.is_sqlite else PostgresBoardView
-        view = factory.tracking_recorder(view_class)  # type: ignore[arg-type]
+        view = tracked_view(factory, view_class)
         case_class = SQLiteCaseBoardView if settings.is_sqlite else PostgresCaseBoardView
-        case_view = factory.tracking_recorder(case_class)  # type: ignore[arg-type]
+        case_view = tracked_view(factory, case_class)
     return Boards(referrals=ReferralBoard(view, application, cipher),
                   cases=CaseBoard(case_view, application, cipher))

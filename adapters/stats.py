@@ -7,7 +7,7 @@ from typing import Any
 from eventsourcing.popo import POPOApplicationRecorder
 
 from adapters.checkpoints import checkpoint_store
-from adapters.read_models import view_factory
+from adapters.read_models import tracked_view, view_factory
 from adapters.settings import Settings
 from domain.application import HubApplication
 from projections.stats import MemoryStatsView, PostgresStatsView, SQLiteStatsView, Stats
@@ -20,7 +20,7 @@ def open_stats(settings: Settings, application: HubApplication, *,
         return Stats(MemoryStatsView(), application)
     create = settings.is_sqlite if create_tables is None else create_tables
     view_class: Any = SQLiteStatsView if settings.is_sqlite else PostgresStatsView
-    view = view_factory(settings, create).tracking_recorder(view_class)
+    view = tracked_view(view_factory(settings, create), view_class)
     return Stats(view, application)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -161,11 +162,15 @@ def consistency(query: dict[str, Any]) -> Any:
         raise Invalid(str(error), {"new_size": [str(error)]}) from None
 
 
+_STATS_LOCK = threading.Lock()
+
+
 def stats_model() -> Any:
     """The statistics read model of this app (built once), caught up to the store's head."""
     services = hub().services
-    if "stats" not in services:
-        services["stats"] = open_stats(hub().settings, hub().app)
+    with _STATS_LOCK:  # one model per app, even when the first requests arrive together
+        if "stats" not in services:
+            services["stats"] = open_stats(hub().settings, hub().app)
     services["stats"].catch_up()
     return services["stats"]
 
