@@ -30,6 +30,7 @@ class Hub:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` may carry `HUB_SETTINGS` and `HUB_APPLICATION`."""
     flask_app = Flask(__name__)
+    flask_app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text as UTF-8
     flask_app.config.update(
         API_TITLE="Referral Hub (转介枢纽)", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
