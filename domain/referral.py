@@ -41,6 +41,15 @@ RULES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def submitted_window(event: Any) -> int:
+    """The hours the receiver had to answer a `referral.submitted` event.
+
+    Events stored before the field existed are read as written (an upcaster would change their
+    hashed content): their window was the urgency's.
+    """
+    return int(vars(event).get("respond_within_hours") or URGENCY_HOURS[event.urgency])
+
+
 def allowed_actions(status: str) -> list[str]:
     """The actions the contract allows from `status`."""
     return [a for a, (_, statuses) in RULES.items() if status in statuses and a != "open-case"]
@@ -89,7 +98,7 @@ class Referral(HubAggregate):
 
         def evolve(self, r: Referral) -> None:
             r.status, r.from_agency, r.to_agency = "submitted", self.from_agency, self.to_agency
-            r.respond_within_hours = self.respond_within_hours
+            r.respond_within_hours = submitted_window(self)
             r.parties = [self.from_agency, self.to_agency]
             r.category, r.urgency, r.reason = self.category, self.urgency, self.reason
             r.subject, r.consent, r.risk_level = dict(self.subject), self.consent, self.risk_level

@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 from domain.agency import Agency
 from domain.chain import format_time
 from domain.errors import Invalid
-from domain.referral import Referral
+from domain.referral import Referral, submitted_window
 from projections.engine.catchup import BATCH_SIZE, BatchProjection, Catchup, Progress
 from projections.engine.tracked import Txn
 from projections.referral_board_query import (
@@ -156,7 +156,8 @@ class ReferralBoardProjection(BatchProjection[Txn]):
             "from_agency": e.from_agency, "to_agency": e.to_agency, "category": e.category,
             "urgency": e.urgency, "reason": e.reason, "subject": dict(e.subject),
             "consent": dict(e.consent), "risk_level": e.risk_level, "respond_by": e.respond_by,
-            "respond_within_hours": e.respond_within_hours, "overdue": False, "escalated_at": None, "external_ref": e.external_ref,
+            "respond_within_hours": submitted_window(e), "overdue": False, "escalated_at": None,
+            "external_ref": e.external_ref,
             "assignee": None, "case_id": None, "outcome": None, "summary": None,
             "closing_reason": None, "questions": [], "notes": [], "parties": [],
             "created_at": at, "updated_at": at}
