@@ -12,7 +12,7 @@ from domain.privacy import mask_person
 from domain.referral import RISK_LEVELS
 from projections.case_board import CaseBoardProjection, Doc, Sealer, is_overdue
 from projections.case_board_views import CaseQuery, Scope
-from projections.engine.catchup import BATCH_SIZE, Catchup, Progress
+from projections.engine.catchup import BATCH_SIZE, ReadModel
 from projections.referral_board_query import decode_cursor, encode_cursor
 
 MAX_LIMIT = 1000
@@ -26,23 +26,13 @@ def month_bounds(month: date) -> tuple[str, str]:
     return start.isoformat(), end.isoformat()
 
 
-class CaseBoard:
+class CaseBoard(ReadModel):
     """The caseload lists and summary: catch up (read-your-writes), then read."""
 
     def __init__(self, view: Any, application: Any, sealer: Sealer,
                  batch_size: int = BATCH_SIZE) -> None:
-        self.view = view
-        self.projection = CaseBoardProjection(view, sealer)
-        self.catchup = Catchup(self.projection, application, batch_size)
+        super().__init__(CaseBoardProjection(view, sealer), application, batch_size)
         self.sealer = sealer
-
-    @property
-    def name(self) -> str:
-        return self.projection.name
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply what the store holds beyond the board's position (cheap at the head)."""
-        return self.catchup.catch_up(progress)
 
     def page(self, scope: Scope, *, today: date, status: str | None = None,
              risk_level: str | None = None, review_overdue: bool | None = None,

@@ -20,7 +20,7 @@ from domain.agency import Agency
 from domain.chain import format_time
 from domain.errors import Invalid
 from domain.referral import Referral, submitted_window
-from projections.engine.catchup import BATCH_SIZE, BatchProjection, Catchup, Progress
+from projections.engine.catchup import BATCH_SIZE, BatchProjection, ReadModel
 from projections.engine.tracked import Txn
 from projections.referral_board_query import (
     AWAITING_ANSWER,
@@ -236,23 +236,13 @@ class ReferralBoardProjection(BatchProjection[Txn]):
             doc["case_id"] = e.case_id
 
 
-class ReferralBoard:
+class ReferralBoard(ReadModel):
     """The inbox/outbox lists: catch up (read-your-writes), then read one page."""
 
     def __init__(self, view: Any, application: Any, sealer: Sealer,
                  batch_size: int = BATCH_SIZE) -> None:
-        self.view = view
-        self.projection = ReferralBoardProjection(view, sealer)
-        self.catchup = Catchup(self.projection, application, batch_size)
+        super().__init__(ReferralBoardProjection(view, sealer), application, batch_size)
         self.sealer = sealer
-
-    @property
-    def name(self) -> str:
-        return self.projection.name
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply what the store holds beyond the board's position (cheap at the head)."""
-        return self.catchup.catch_up(progress)
 
     def page(self, *, agency: str | None, inspector_jurisdiction: str | None = None,
              box: str = "all", status: str | None = None, category: str | None = None,

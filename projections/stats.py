@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 
 from domain.chain import format_time
 from domain.referral import Referral
-from projections.engine.catchup import BATCH_SIZE, BatchProjection, Catchup, Progress
+from projections.engine.catchup import BATCH_SIZE, BatchProjection, ReadModel
 from projections.engine.tracked import (
     MemoryTrackedView,
     PostgresTrackedView,
@@ -133,20 +133,11 @@ def _summary(key: str, rows: list[Row]) -> dict[str, Any]:
             "concluded": concluded, "closure_rate": round(concluded / len(rows), 4)}
 
 
-class Stats:
+class Stats(ReadModel):
     """The statistics read model: catch up, then aggregate."""
 
     def __init__(self, view: Any, application: Any, batch_size: int = BATCH_SIZE) -> None:
-        self.view = view
-        self.projection = StatsProjection(view)
-        self.catchup = Catchup(self.projection, application, batch_size)
-
-    @property
-    def name(self) -> str:
-        return self.projection.name
-
-    def catch_up(self, progress: Progress | None = None) -> int:
-        return self.catchup.catch_up(progress)
+        super().__init__(StatsProjection(view), application, batch_size)
 
     def rows(self, start: str | None = None, end: str | None = None) -> list[Row]:
         """Referrals submitted in [start, end) (fixed-format times), oldest first."""

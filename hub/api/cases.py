@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -13,7 +12,8 @@ from marshmallow import RAISE
 from domain.case import Case
 from domain.case_service import ACTIONS
 from domain.case_view import case_view
-from hub.api.referrals import ONE, STRING, if_match_version
+from hub.api.actions import register_actions
+from hub.api.referrals import ONE, STRING
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
@@ -30,7 +30,6 @@ from hub.schemas.cases import (
     SummaryQuery,
 )
 from hub.schemas.common import PurposeHeaders
-from hub.schemas.referrals import ActionHeaders
 from projections.case_board_views import Scope
 
 OPENED = {**ONE, "Location": STRING}
@@ -113,22 +112,10 @@ def get_investigation_report(headers: dict[str, Any], case_id: str, number: int)
                                                purpose=headers.get("purpose"))
 
 
-def _action_view(action: str) -> Callable[..., Any]:
-    """The view of one action: validate the body, honour If-Match, run it, answer the case."""
-
-    def act(headers: dict[str, Any], payload: dict[str, Any], case_id: str) -> Any:
-        expected = if_match_version(headers.get("if_match"))
-        return one(hub().app.act_on_case(caller(), case_id, action, payload, expected))
-
-    act.__name__ = "act_" + action.replace("-", "_")
-    act.__doc__ = (ACTIONS[action].__doc__ or action).strip().splitlines()[0]
-    return act
+def _run_action(action: str, case_id: str, payload: dict[str, Any],
+                expected: int | None) -> Any:
+    return one(hub().app.act_on_case(caller(), case_id, action, payload, expected))
 
 
-for _action, _schema in ACTION_SCHEMAS.items():
-    _view = _action_view(_action)
-    _view = problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)(_view)
-    _view = blp.response(200, CaseSchema, headers=ONE)(_view)
-    _view = blp.arguments(_schema)(_view)
-    _view = blp.arguments(ActionHeaders, location="headers")(_view)
-    blp.post(f"/cases/<case_id>/{_action}")(_view)
+register_actions(blp, path="/cases", id_name="case_id", schemas=ACTION_SCHEMAS,
+                 commands=ACTIONS, response=CaseSchema, headers=ONE, run=_run_action)

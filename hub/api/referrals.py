@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
-from werkzeug.exceptions import BadRequest
 
 from domain.base import Caller
 from domain.referral import Referral
 from domain.referral_service import ACTIONS
+from hub.api.actions import register_actions
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
@@ -21,7 +19,6 @@ from hub.presenters import etag, for_list, referral_view
 from hub.schemas.common import PurposeHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS,
-    ActionHeaders,
     ReferralCreateSchema,
     ReferralListQuery,
     ReferralPageSchema,
@@ -37,20 +34,6 @@ STRING = {"schema": {"type": "string"}}
 ONE = {"ETag": {**STRING, "description": 'The version, quoted: "N".'}}
 CREATED = {**ONE, "Location": STRING,
            "Idempotent-Replayed": {**STRING, "description": "'true' on a replayed POST."}}
-# One entity tag, strong or weak, whose opaque part is the version.
-ENTITY_TAG = re.compile(r'^(?:W/)?"(\d{1,18})"$')
-
-
-def if_match_version(value: str | None) -> int | None:
-    """The version an If-Match header names; None when absent or `*` (any current version)."""
-    if value is None or value.strip() == "*":
-        return None
-    found = ENTITY_TAG.match(value.strip())
-    if not found:
-        raise BadRequest('If-Match must be one entity tag such as "3" (or W/"3"), or *.')
-    return int(found.group(1))
-
-
 def one(referral: Referral, who: Caller, status: int = 200, **headers: str) -> Any:
     """A response representing one referral, with its ETag."""
     view = referral_view(referral, who, hub().app.clock())
@@ -104,24 +87,11 @@ def get_referral(headers: dict[str, Any], query: dict[str, Any], referral_id: st
     return one(referral, who)
 
 
-def _action_view(action: str) -> Callable[..., Any]:
-    """The view of one action: validate the body, honour If-Match, run it, answer the referral."""
-
-    def act(headers: dict[str, Any], payload: dict[str, Any], referral_id: str) -> Any:
-        who = caller()
-        expected = if_match_version(headers.get("if_match"))
-        referral = hub().app.act_on_referral(who, referral_id, action, payload, expected)
-        return one(referral, who)
-
-    act.__name__ = "act_" + action.replace("-", "_")
-    act.__doc__ = (ACTIONS[action].__doc__ or action).strip().splitlines()[0]
-    return act
+def _run_action(action: str, referral_id: str, payload: dict[str, Any],
+                expected: int | None) -> Any:
+    who = caller()
+    return one(hub().app.act_on_referral(who, referral_id, action, payload, expected), who)
 
 
-for _action, _schema in ACTION_SCHEMAS.items():
-    _view = _action_view(_action)
-    _view = problems(blp, 400, 403, 404, 409, 412, 413, 415, 422)(_view)
-    _view = blp.response(200, ReferralSchema, headers=ONE)(_view)
-    _view = blp.arguments(_schema)(_view)
-    _view = blp.arguments(ActionHeaders, location="headers")(_view)
-    blp.post(f"/referrals/<referral_id>/{_action}")(_view)
+register_actions(blp, path="/referrals", id_name="referral_id", schemas=ACTION_SCHEMAS,
+                 commands=ACTIONS, response=ReferralSchema, headers=ONE, run=_run_action)

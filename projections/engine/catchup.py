@@ -110,3 +110,21 @@ class Catchup:
             self.projection.apply(txn, events)
             txn.track(Tracking(self.app_name, end))
         return len(events)
+
+
+class ReadModel:
+    """A projection with its view and batched catch-up: what every board and the stats share."""
+
+    def __init__(self, projection: BatchProjection[Any], application: Any,
+                 batch_size: int = BATCH_SIZE) -> None:
+        self.projection = projection
+        self.view = projection.view
+        self.catchup = Catchup(projection, application, batch_size)
+
+    @property
+    def name(self) -> str:
+        return str(self.projection.name)
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply what the store holds beyond the view's position (cheap at the head)."""
+        return self.catchup.catch_up(progress)
