@@ -17,9 +17,9 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.*
 
-from adapters.settings import Settings  # noqa: E402
-from tests.e2e.server import HubProcess, db_init, hub_env  # noqa: E402
-from tests.stores import store_settings  # noqa: E402
+from adapters.settings import Settings
+from tests.e2e.server import HubProcess, db_init, hub_env
+from tests.stores import store_settings
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,14 @@ import requests
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Figures, bench_store, checked, serving, timed_clients, timed_loop  # noqa: E402
-from projection_rebuild import ADMIN, AGENCIES, seed, staff  # noqa: E402
+from common import Figures, bench_store, checked, serving, timed_clients, timed_loop
+from projection_rebuild import ADMIN, AGENCIES, seed, staff
 
-from adapters.settings import Settings  # noqa: E402
-from adapters.storage import open_application  # noqa: E402
-from domain.application import HubApplication  # noqa: E402
-from domain.referral import Referral  # noqa: E402
-from tests.e2e.server import bearer, referral_body  # noqa: E402
+from adapters.settings import Settings
+from adapters.storage import open_application
+from domain.application import HubApplication
+from domain.referral import Referral
+from tests.e2e.server import bearer, referral_body
 
 console = Console(width=160)
 READS = 300

@@ -7,7 +7,13 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from domain.agency import (
-    DIRECTORY_ID, Agency, Directory, Token, agency_stream_id, token_digest, token_stream_id,
+    DIRECTORY_ID,
+    Agency,
+    Directory,
+    Token,
+    agency_stream_id,
+    token_digest,
+    token_stream_id,
 )
 from domain.base import SYSTEM, Caller
 from domain.errors import Conflict, Invalid, NotAuthenticated, NotFound, NotPermitted

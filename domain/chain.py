@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
@@ -24,7 +24,7 @@ ENVELOPE = frozenset(
 
 def format_time(moment: datetime) -> str:
     """The fixed time format of hashed content and of the API: UTC, microseconds, 'Z'."""
-    return moment.astimezone(timezone.utc).strftime(TIME_FORMAT)
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
 
 
 def canonical_json(value: Any) -> bytes:

@@ -64,7 +64,7 @@ def supervise(spec: str, settings: Settings, application: HubApplication,
         try:
             _factory(spec)(settings, application).run(stop)
             backoff = 1.0
-        except Exception:  # noqa: BLE001 - the supervisor's last resort: log, wait, restart
+        except Exception:
             log.exception("job %s failed; restarting it", spec)
         stop.wait(backoff)
         backoff = min(backoff * 2, 60.0)

@@ -13,7 +13,14 @@ import requests
 
 from adapters.settings import Settings
 from tests.e2e.server import (
-    HUB, HubProcess, bearer, group_members, hub_env, referral_body, seeded_store, wait_for,
+    HUB,
+    HubProcess,
+    bearer,
+    group_members,
+    hub_env,
+    referral_body,
+    seeded_store,
+    wait_for,
 )
 from tests.stores import PG_ADMIN, TEST_CIPHER_KEY, fresh_postgres_database
 
