@@ -12,33 +12,25 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
+from adapters.problems import domain_problem, problem_document
 from domain import errors as domain
 from hub.schemas.common import ProblemSchema
 
 log = logging.getLogger("hub.errors")
 
 PROBLEM = "application/problem+json"
-TYPE_BASE = "https://referral-hub.invalid/problems/"
-
-STATUS_OF: list[tuple[type[domain.HubError], int, str]] = [
-    (domain.NotAuthenticated, 401, "unauthorized"),
-    (domain.NotPermitted, 403, "forbidden"),
-    (domain.NotFound, 404, "not-found"),
-    (domain.InvalidTransition, 409, "invalid-transition"),
-    (domain.Conflict, 409, "conflict"),
-    (domain.VersionMismatch, 412, "version-mismatch"),
-    (domain.Invalid, 422, "validation"),
-]
-
-
 def problem(status: int, title: str, detail: str, kind: str | None = None,
             **extra: Any) -> Response:
     """A problem+json response."""
-    body = {"type": TYPE_BASE + (kind or str(status)), "title": title, "status": status,
-            "detail": detail, **extra}
+    return respond(problem_document(status, title, detail, kind, **extra))
+
+
+def respond(body: dict[str, Any]) -> Response:
+    """Send a problem document, with the request id (and a challenge on 401)."""
     rid = getattr(g, "request_id", None)
     if rid:
-        body["request_id"] = rid
+        body = {**body, "request_id": rid}
+    status = int(body["status"])
     response = Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=PROBLEM)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="referral-hub"'
@@ -127,18 +119,7 @@ def http_problem(error: HTTPException) -> Response:
 
 
 def _domain_problem(error: domain.HubError) -> Response:
-    for cls, status, kind in STATUS_OF:
-        if isinstance(error, cls):
-            extra: dict[str, Any] = {}
-            if isinstance(error, domain.InvalidTransition):
-                extra = {"current_status": error.status, "allowed_actions": error.allowed}
-            if isinstance(error, domain.Invalid):
-                extra = {"errors": error.errors}
-            if isinstance(error, domain.VersionMismatch):
-                extra = {"current_version": error.current}
-            title = (cls.__doc__ or kind).strip().split("\n")[0]
-            return problem(status, title, error.detail, kind, **extra)
-    return problem(500, "Internal Server Error", "An unexpected error occurred.", "internal")
+    return respond(domain_problem(error))
 
 
 def _unexpected(error: Exception) -> Response:
