@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.base import Caller
-from domain.case import DEFAULT_REVIEW_DAYS, Case
+from domain.case import Case
+from domain.case_rules import DEFAULT_REVIEW_DAYS
 from domain.case_view import (
     FULL,
     MASKED,

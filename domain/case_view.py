@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.case import Case, report_content
+from domain.case import Case
+from domain.case_rules import report_content
 from domain.chain import format_time
 from domain.privacy import mask_fields, mask_person
 

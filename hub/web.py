@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, make_response, render_template, request, send_from_directory
 from swagger_ui_bundle import swagger_ui_path
 
-from domain.case import SESSION_KINDS
+from domain.case_rules import SESSION_KINDS
 from domain.referral import CATEGORIES, OUTCOMES, RISK_LEVELS, RULES, URGENCY_HOURS
 from hub import i18n
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from domain.case import SESSION_KINDS
+from domain.case_rules import SESSION_KINDS
 from domain.referral import OUTCOMES, RISK_LEVELS
 from hub.schemas.common import StrictInteger, StrictSchema, choice, slug, text
 from hub.schemas.referrals import ActorSchema, ReferralReadQuery, SubjectSchema

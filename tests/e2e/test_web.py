@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from domain.case import SESSION_KINDS, Case
+from domain.case import Case
+from domain.case_rules import SESSION_KINDS
 from domain.referral import CATEGORIES, OUTCOMES, RISK_LEVELS, RULES, URGENCY_HOURS, Referral
 from hub import i18n, web
 from tests.e2e.hubclient import SUBJECT, World

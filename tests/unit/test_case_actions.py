@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from domain.application import HubApplication
-from domain.case import report_content, report_sha256
+from domain.case_rules import report_content, report_sha256
 from domain.errors import Conflict, Invalid, InvalidTransition, NotFound, NotPermitted
 from tests.case_world import (  # noqa: F401 (fixtures)
     Clock,

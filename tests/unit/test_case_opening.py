@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from domain.application import HubApplication
-from domain.case import Case, case_id_for
+from domain.case import Case
+from domain.case_rules import case_id_for
 from domain.errors import Conflict, Invalid, InvalidTransition, NotPermitted
 from domain.referral import Referral
 from tests.case_world import (  # noqa: F401 (fixtures)

@@ -9,7 +9,7 @@ import pytest
 
 from domain.access import AccessLog, access_log_id
 from domain.application import HubApplication
-from domain.case import report_sha256
+from domain.case_rules import report_sha256
 from domain.chain import format_time
 from domain.errors import NotFound
 from domain.privacy import HIDDEN
