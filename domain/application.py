@@ -52,6 +52,10 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
                  clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        # Per-process memories that are checked against the store (agency_service.py):
+        # token digest → (caller, token stream version when verified); agencies seen to exist.
+        self.verified_tokens: dict[str, tuple[Caller, int]] = {}
+        self.known_agencies: set[str] = set()
 
     def load(self, stream_id: str | UUID, kind: type[A], version: int | None = None) -> A:
         """The aggregate of `kind` with that id, or NotFound."""
