@@ -131,6 +131,19 @@ class TestRacingIdempotentSubmissions:
         assert sorted(new for _, new in results) == [False] * (WRITERS - 1) + [True]
 
 
+    def test_repeats_among_new_submissions_fail_no_one(self, apps: list[HubApplication]) -> None:
+        first, _ = apps[0].submit_referral(caller("ref"), submission(), idempotency_key="k")
+
+        def submit(n: int) -> Any:  # one application: concurrent saves share transactions
+            key = "k" if n % 2 else f"fresh-{n}"
+            return apps[0].submit_referral(caller("ref"), submission(), idempotency_key=key)
+
+        results = race(submit)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert [new for _, new in results] == [n % 2 == 0 for n in range(WRITERS)]
+        assert {r.id for n, (r, _) in enumerate(results) if n % 2} == {first.id}
+        assert len({r.id for r, _ in results}) == WRITERS // 2 + 1
+
 class TestRacingSweeps:
     def test_an_overdue_referral_escalates_once_however_many_sweep(
         self, apps: list[HubApplication]
