@@ -10,6 +10,7 @@ saved again on their own, so one caller's failure never becomes another's.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -33,7 +34,8 @@ class GroupCommit:
     """Saves each caller's events atomically, many callers per transaction."""
 
     def __init__(self, save: Callable[..., Any], max_batch: int = MAX_BATCH) -> None:
-        self._save = save
+        # Weakly: the Application owns this, and closes its pool when it is dropped.
+        self._save = weakref.WeakMethod(save) if hasattr(save, "__self__") else lambda: save
         self._max_batch = max_batch
         self._queue: list[_Queued] = []
         self._writing = False
@@ -64,8 +66,11 @@ class GroupCommit:
             raise mine.error
 
     def _write(self, batch: list[_Queued]) -> None:
+        save = self._save()
+        if save is None:
+            raise RuntimeError("The application is gone.")
         try:
-            self._save(*(event for queued in batch for event in queued.events))
+            save(*(event for queued in batch for event in queued.events))
         except Exception as error:  # noqa: BLE001 - re-raised in the thread it belongs to
             if len(batch) == 1:
                 batch[0].settle(error)
