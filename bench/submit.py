@@ -2,20 +2,26 @@
 same run; then GET of one referral and of an inbox page with 1k and with N events stored.
 
     .venv/bin/python bench/submit.py [--store sqlite|postgres|both] [--submits 2000]
-        [--events 1000000] [--workers W] [--threads T]
+        [--events 1000000] [--workers W] [--threads T] [--client http.client|requests]
 
 Targets: HTTP submit with 8 clients ≥ 0.5 × raw append; read latency at N / at 1k ≤ 1.25.
+The submit lines also give the CPU milliseconds per request of the server (every process of
+`hub serve`: workers and jobs) and of the bench's own client threads, which share the cores.
 The store is filled with H2's bulk seeder (bench/projection_rebuild.py: many referrals per save).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from rich.console import Console
@@ -28,7 +34,7 @@ from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
-from tests.e2e.server import bearer, referral_body
+from tests.e2e.server import bearer, group_members, referral_body
 
 console = Console(width=160)
 READS = 300
@@ -47,8 +53,31 @@ def raw_append(app: HubApplication, count: int) -> Figures:
     return timed_loop(append, count)
 
 
+def lean_submit(base: str, token: str) -> Callable[[], Callable[[], None]]:
+    """An operation factory: each client keeps one connection (http.client, keep-alive).
+
+    The same request as `http_submit`'s, for a quarter of the client CPU: on a 2-core machine
+    the bench's own clients otherwise take a third of the cores the server is measured on.
+    """
+    address = urlsplit(base)
+
+    def make() -> Callable[[], None]:
+        connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)
+        headers = {**bearer(token), "Content-Type": "application/json"}
+
+        def submit() -> None:
+            body = json.dumps(referral_body(AGENCIES[0])).encode()
+            connection.request("POST", "/api/v1/referrals", body=body, headers=headers)
+            answer = connection.getresponse()
+            content = answer.read()
+            if answer.status != 201:
+                raise RuntimeError(f"POST /api/v1/referrals: {answer.status} {content[:300]!r}")
+        return submit
+    return make
+
+
 def http_submit(base: str, token: str) -> Callable[[], Callable[[], None]]:
-    """An operation factory: each client gets its own keep-alive session."""
+    """An operation factory: each client gets its own keep-alive `requests` session."""
     def make() -> Callable[[], None]:
         session = requests.Session()
         session.headers.update(bearer(token))
@@ -57,6 +86,9 @@ def http_submit(base: str, token: str) -> Callable[[], Callable[[], None]]:
             checked(session.post(f"{base}/api/v1/referrals", json=referral_body(AGENCIES[0])), 201)
         return submit
     return make
+
+
+CLIENTS = {"http.client": lean_submit, "requests": http_submit}
 
 
 def reads(base: str, token: str, referral_id: str) -> dict[str, Figures]:
@@ -70,6 +102,27 @@ def reads(base: str, token: str, referral_id: str) -> dict[str, Figures]:
             "inbox page": timed_loop(lambda: checked(session.get(inbox), 200), READS)}
 
 
+def server_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by `hub serve`'s processes (master, workers, jobs), from /proc."""
+    ticks = 0
+    for pid in group_members(pgid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_request(work: Callable[[], Figures], pgid: int) -> tuple[Figures, float, float]:
+    """Run `work`; its figures and the CPU ms per operation of the server and of this process
+    (the bench's own HTTP clients share the machine's cores with the server)."""
+    server, client = server_cpu_seconds(pgid), time.process_time()
+    got = work()
+    return (got, (server_cpu_seconds(pgid) - server) * 1000 / got.count,
+            (time.process_time() - client) * 1000 / got.count)
+
+
 def tokens_for(app: HubApplication) -> dict[str, str]:
     """Staff tokens of the busy receiver (AGENCIES[0]) and of a referrer (AGENCIES[1])."""
     return {slug: app.issue_token(ADMIN, agency=slug, user=f"bench-{uuid.uuid4().hex[:6]}",
@@ -78,7 +131,7 @@ def tokens_for(app: HubApplication) -> dict[str, str]:
 
 def run(kind: str, args: argparse.Namespace) -> None:
     console.rule(f"{kind}: {args.workers} workers × {args.threads} threads, "
-                 f"{os.cpu_count()} cores")
+                 f"{os.cpu_count()} cores, clients: {args.client}")
     with bench_store(kind) as (settings, workdir):
         app = open_application(settings)
         following = seed(app, 1000)
@@ -87,13 +140,18 @@ def run(kind: str, args: argparse.Namespace) -> None:
             first = checked(requests.post(server.url("/api/v1/referrals"), headers=bearer(
                 tokens[AGENCIES[1]]), json=referral_body(AGENCIES[0])), 201).json()["id"]
             small = reads(server.base, tokens[AGENCIES[0]], first)
+            started = time.process_time()
             raw = raw_append(app, args.submits)
-            console.print(f"raw append (1 writer, no HTTP)  {raw.line()}")
-            make = http_submit(server.base, tokens[AGENCIES[1]])
+            console.print(f"raw append (1 writer, no HTTP)  {raw.line()}  CPU "
+                          f"{(time.process_time() - started) * 1000 / raw.count:.2f} ms/append")
+            make = CLIENTS[args.client](server.base, tokens[AGENCIES[1]])
+            assert server.process is not None
             for clients in (1, 8):
-                got = timed_clients(make, clients, args.submits)
+                got, server_ms, client_ms = cpu_per_request(
+                    lambda n=clients: timed_clients(make, n, args.submits), server.process.pid)
                 console.print(f"HTTP submit, {clients} client(s)       {got.line()}"
-                              f"  = {got.rate / raw.rate:.2f} × raw")
+                              f"  = {got.rate / raw.rate:.2f} × raw  CPU ms/request: server "
+                              f"{server_ms:.2f}, bench client {client_ms:.2f}")
             report_reads(app, settings, server.base, tokens, first, small, args.events, following)
         app.close()
 
@@ -121,6 +179,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="http.client",
+                        help="HTTP client of the submit runs (both send the same requests)")
     args = parser.parse_args()
     for kind in (["sqlite", "postgres"] if args.store == "both" else [args.store]):
         run(kind, args)

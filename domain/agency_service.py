@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from domain.agency import (
     DIRECTORY_ID,
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     from domain.application import HubApplication as _Base
 else:
     _Base = object
+
+# Verified tokens a process remembers at most (forgotten all at once beyond that).
+MAX_VERIFIED_TOKENS = 10_000
 
 
 class AgencyCommands(_Base):
@@ -64,7 +68,14 @@ class AgencyCommands(_Base):
         return bool(list(self.events.get(stream_id, limit=1)))
 
     def agency_exists(self, slug: str) -> bool:
-        return self.stream_exists(agency_stream_id(slug))
+        """Whether `slug` is registered; no event removes an agency, so each process remembers
+        the agencies it has seen (never the ones it has not: those are asked for every time)."""
+        if slug in self.known_agencies:
+            return True
+        if not self.stream_exists(agency_stream_id(slug)):
+            return False
+        self.known_agencies.add(slug)
+        return True
 
     def get_agency(self, slug: str) -> Agency:
         return self.load(agency_stream_id(slug), Agency)
@@ -123,17 +134,36 @@ class AgencyCommands(_Base):
             raise NotPermitted("Only the hub administrator or the agency's admin manages tokens.")
 
     def authenticate(self, token: str, admin_token: str | None = None) -> Caller:
-        """The caller a bearer token stands for; NotAuthenticated otherwise."""
+        """The caller a bearer token stands for; NotAuthenticated otherwise.
+
+        A token verified before is answered from this process's memory only while its stream
+        has no event after the version then verified — one keyed read, nothing decrypted —
+        so a revocation, which appends to the token's stream, counts on the very next request
+        in every process.
+        """
         if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
             return Caller(agency="hub", user="hub-admin", role="hub_admin")
         digest = token_digest(token)
+        stream_id = token_stream_id(digest)
+        remembered = self.verified_tokens.get(digest)
+        if remembered is not None and not self._has_events_after(stream_id, remembered[1]):
+            return remembered[0]
+        self.verified_tokens.pop(digest, None)
         try:
-            record = self.load(token_stream_id(digest), Token)
+            record = self.load(stream_id, Token)
         except NotFound:
             raise NotAuthenticated("Unknown or revoked token.") from None
         record.check(digest)
-        return Caller(agency=record.agency, user=record.user, role=record.role,
-                      jurisdiction=self.jurisdiction_of(record.agency))
+        found = Caller(agency=record.agency, user=record.user, role=record.role,
+                       jurisdiction=self.jurisdiction_of(record.agency))
+        if len(self.verified_tokens) >= MAX_VERIFIED_TOKENS:
+            self.verified_tokens.clear()  # only issued, live tokens get here: rare, and cheap
+        self.verified_tokens[digest] = (found, record.version)
+        return found
+
+    def _has_events_after(self, stream_id: UUID, version: int) -> bool:
+        """Whether a stream moved on from `version` (stored rows only: nothing is decoded)."""
+        return bool(self.recorder.select_events(stream_id, gt=version, limit=1))
 
     def jurisdiction_of(self, slug: str) -> str:
         """An agency's jurisdiction; no event changes it, so each process keeps it once read."""

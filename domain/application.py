@@ -19,6 +19,7 @@ from domain.case import Case
 from domain.case_service import CaseCommands
 from domain.command_service import CommandLedger
 from domain.errors import Conflict, NotFound, VersionMismatch
+from domain.group_commit import GroupCommit
 from domain.referral import Referral
 from domain.referral_service import ReferralCommands
 
@@ -52,6 +53,11 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
                  clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        # Per-process memories that are checked against the store (agency_service.py):
+        # token digest → (caller, token stream version when verified); agencies seen to exist.
+        self.verified_tokens: dict[str, tuple[Caller, int]] = {}
+        self.known_agencies: set[str] = set()
+        self.new_streams = GroupCommit(self.save)
 
     def load(self, stream_id: str | UUID, kind: type[A], version: int | None = None) -> A:
         """The aggregate of `kind` with that id, or NotFound."""
@@ -100,9 +106,11 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
         raise Conflict("The resource is too busy; try again.")
 
     def create(self, *aggregates: HubAggregate) -> None:
-        """Save new aggregates; Conflict when one of them exists already."""
+        """Save new aggregates, atomically, in one transaction with other threads' new ones
+        (group commit); Conflict when one of them exists already."""
+        events = [event for aggregate in aggregates for event in aggregate.collect_events()]
         try:
-            self.save(*aggregates)
+            self.new_streams.save(events)
         except IntegrityError:
             raise Conflict("That resource exists already.") from None
 

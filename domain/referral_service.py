@@ -58,10 +58,8 @@ class ReferralCommands(_Base):
             raise NotPermitted("The referrer is always the caller's own agency.")
         self._check_receiver(caller, fields["to_agency"])
         stream_id = submission_id(caller.agency, idempotency_key) if idempotency_key else uuid.uuid4()
-        if idempotency_key and self.stream_exists(stream_id):
-            return self._repeat(stream_id, caller, fields), False
         referral = Referral.submit(id=stream_id, caller=caller, at=self.clock(), **fields)
-        try:
+        try:  # no read first: a repeat's key names a stream that exists, so creating it collides
             self.create(referral)
         except Conflict:
             if not idempotency_key:

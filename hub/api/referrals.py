@@ -41,8 +41,8 @@ def one(referral: Referral, who: Caller, status: int = 200, **headers: str) -> A
 
 
 @blp.post("/referrals")
-@blp.arguments(SubmitHeaders, location="headers")
-@blp.arguments(ReferralCreateSchema)
+@blp.arguments(SubmitHeaders(), location="headers")  # instances: a class is built per request
+@blp.arguments(ReferralCreateSchema())
 @blp.response(201, ReferralSchema, headers=CREATED)
 @problems(blp, 400, 403, 413, 415, 422)
 def submit_referral(headers: dict[str, Any], fields: dict[str, Any]) -> Any:

@@ -20,6 +20,9 @@ from projections.engine.catchup import Catchup
 log = logging.getLogger("hub.projections")
 
 MAX_BACKOFF = 30.0
+# After a NOTIFY, how long the commits of a burst may gather before one round applies them
+# all: every insert NOTIFYs, and a round per event costs each board a transaction.
+GATHER_SECONDS = 0.05
 
 
 class BackgroundRunner:
@@ -78,6 +81,9 @@ class BackgroundRunner:
                 while not self._stopping.is_set():
                     work()
                     for _ in conn.notifies(timeout=self.poll_seconds, stop_after=1):
+                        pass
+                    self._stopping.wait(GATHER_SECONDS)
+                    for _ in conn.notifies(timeout=0):  # those that came meanwhile: this round
                         pass
             finally:
                 conn.execute(SQL("UNLISTEN {0}").format(channel))

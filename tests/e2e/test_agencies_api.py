@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from adapters.settings import Settings
+from hub import create_app
 from tests.e2e.hubclient import ADMIN, World, bearer
 
 AGENCY = {"id": "womens-fed", "name": "示例区妇联", "kind": "womens_federation",
@@ -93,6 +95,19 @@ class TestTokens:
                                           field: str) -> None:
         answer = world.client.post("/api/v1/agencies/school-a/tokens", json=body, headers=ADMIN)
         assert answer.status_code == 422 and field in answer.json["errors"]
+
+    def test_a_revocation_counts_at_once_in_another_worker(self, world: World,
+                                                         settings: Settings) -> None:
+        other = create_app({"TESTING": True, "HUB_SETTINGS": settings})  # a second worker
+        try:
+            worker, outsider = other.test_client(), world.headers["outsider"]
+            assert worker.get("/api/v1/agencies", headers=outsider).status_code == 200
+            world.client.delete("/api/v1/agencies/court-x/tokens/outsider", headers=ADMIN)
+            assert worker.get("/api/v1/agencies", headers=outsider).status_code == 401
+            fresh = bearer(issue(world, "court-x", "outsider", "staff", ADMIN).json["token"])
+            assert worker.get("/api/v1/agencies", headers=fresh).status_code == 200
+        finally:
+            other.extensions["hub"].app.close()
 
     def test_unknown_agency_or_user_is_not_found(self, world: World) -> None:
         assert issue(world, "no-such", "u", "staff", ADMIN).status_code == 404

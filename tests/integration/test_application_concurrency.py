@@ -12,7 +12,7 @@ import pytest
 
 from adapters.storage import open_application
 from domain.application import HubApplication
-from domain.errors import VersionMismatch
+from domain.errors import NotAuthenticated, VersionMismatch
 from domain.presentation import chain_breaks
 from tests.referral_world import HUB_ADMIN, caller, register_world, submission
 from tests.stores import store_settings
@@ -131,6 +131,19 @@ class TestRacingIdempotentSubmissions:
         assert sorted(new for _, new in results) == [False] * (WRITERS - 1) + [True]
 
 
+    def test_repeats_among_new_submissions_fail_no_one(self, apps: list[HubApplication]) -> None:
+        first, _ = apps[0].submit_referral(caller("ref"), submission(), idempotency_key="k")
+
+        def submit(n: int) -> Any:  # one application: concurrent saves share transactions
+            key = "k" if n % 2 else f"fresh-{n}"
+            return apps[0].submit_referral(caller("ref"), submission(), idempotency_key=key)
+
+        results = race(submit)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert [new for _, new in results] == [n % 2 == 0 for n in range(WRITERS)]
+        assert {r.id for n, (r, _) in enumerate(results) if n % 2} == {first.id}
+        assert len({r.id for r, _ in results}) == WRITERS // 2 + 1
+
 class TestRacingSweeps:
     def test_an_overdue_referral_escalates_once_however_many_sweep(
         self, apps: list[HubApplication]
@@ -142,3 +155,30 @@ class TestRacingSweeps:
         assert sorted(results) == [False] * (WRITERS - 1) + [True]
         types = [type(e).TYPE for e in apps[1].history(referral.id)]
         assert types == ["referral.submitted", "referral.escalated"]
+
+
+class TestRememberedTokens:
+    """Each process remembers the tokens it verified; a revocation elsewhere counts at once."""
+
+    def test_a_token_revoked_by_another_process_fails_on_the_next_request(
+            self, apps: list[HubApplication]) -> None:
+        here, elsewhere = apps
+        token = here.issue_token(HUB_ADMIN, agency="ref", user="wang", role="staff")
+        assert here.authenticate(token).user == "wang"  # verified: remembered by `here`
+        assert here.authenticate(token).user == "wang"
+        elsewhere.revoke_tokens(HUB_ADMIN, agency="ref", user="wang")
+        with pytest.raises(NotAuthenticated):
+            here.authenticate(token)
+        fresh = elsewhere.issue_token(HUB_ADMIN, agency="ref", user="wang", role="staff")
+        assert here.authenticate(fresh).user == "wang"
+        with pytest.raises(NotAuthenticated):
+            here.authenticate(token)
+
+    def test_revoking_someone_else_keeps_a_remembered_token(
+            self, apps: list[HubApplication]) -> None:
+        here, elsewhere = apps
+        kept = here.issue_token(HUB_ADMIN, agency="ref", user="li", role="staff")
+        elsewhere.issue_token(HUB_ADMIN, agency="ref", user="wang", role="staff")
+        assert here.authenticate(kept).user == "li"
+        elsewhere.revoke_tokens(HUB_ADMIN, agency="ref", user="wang")
+        assert here.authenticate(kept).user == "li"

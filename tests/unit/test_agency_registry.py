@@ -189,6 +189,23 @@ class TestRevokeTokens:
                 app.authenticate(token)
         assert app.authenticate(other).user == "li"
 
+    def test_a_token_verified_before_fails_once_revoked(self, app: HubApplication) -> None:
+        token = app.issue_token(HUB_ADMIN, agency="ref", user="wang", role="staff")
+        assert app.authenticate(token).user == "wang"
+        app.revoke_tokens(HUB_ADMIN, agency="ref", user="wang")
+        with pytest.raises(NotAuthenticated):
+            app.authenticate(token)
+
+    def test_a_token_verified_before_is_not_loaded_again(self, app: HubApplication,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+        token = app.issue_token(HUB_ADMIN, agency="ref", user="wang", role="inspector")
+        first = app.authenticate(token)
+        loads: list[Any] = []
+        original = app.load
+        monkeypatch.setattr(app, "load", lambda *a, **k: loads.append(a) or original(*a, **k))
+        assert app.authenticate(token) == first
+        assert loads == []
+
     def test_revoking_again_revokes_nothing_more(self, app: HubApplication) -> None:
         app.issue_token(HUB_ADMIN, agency="ref", user="wang", role="staff")
         app.revoke_tokens(HUB_ADMIN, agency="ref", user="wang")
