@@ -40,26 +40,31 @@ class EventChecker:
         return self._fast(row) or self._definition(row)
 
     def _fast(self, row: Row) -> Checked | None:
-        position, stream_id, version, topic, stored = row
+        found = self.content(row)
+        if found is None:
+            return None
+        position, stream_id, version = row[0], row[1], row[2]
+        body, prev_hash, hash = found
+        return checked(position, stream_id, version, body, prev_hash, hash)
+
+    def content(self, row: Row) -> tuple[bytes, str, str] | None:
+        """(canonical content bytes, prev_hash, hash) by the fast path, or None."""
         if self.aesgcm is None:
             return None
+        stored = row[4]
         try:
             plain = self.aesgcm.decrypt(stored[:12], stored[28:] + stored[12:28], None)
             state = orjson.loads(plain)
-            event_class = chained_class(topic)
+            event_class = chained_class(row[3])
         except (InvalidTag, ValueError, Unreadable):  # orjson.JSONDecodeError is a ValueError
             return None
         if type(state) is not dict:
             return None
-        body = _content_bytes(event_class, stream_id, version, state)
+        body = _content_bytes(event_class, row[1], row[2], state)
         prev_hash, hash = state.get("prev_hash"), state.get("hash")
         if body is None or type(prev_hash) is not str or type(hash) is not str:
             return None
-        problem = None
-        if _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest() != hash:
-            problem = where(position, stream_id, version, "hash does not match the event's content")
-        leaf = _sha256(b"\x00" + leaf_entry(stream_id, version, hash)).digest()
-        return position, stream_id, version, prev_hash, hash, problem, leaf
+        return body, prev_hash, hash
 
     def _definition(self, row: Row) -> Checked:
         position, stream_id, version = row[0], row[1], row[2]
@@ -70,6 +75,16 @@ class EventChecker:
                 UNREADABLE_LEAF
         return (position, stream_id, version, link.prev_hash, link.hash, content_problem(link),
                 leaf_of(link))
+
+
+def checked(position: int, stream_id: str, version: int, body: bytes, prev_hash: str,
+            hash: str) -> Checked:
+    """The check of an event whose content (for this stream and version) is `body`."""
+    problem = None
+    if _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest() != hash:
+        problem = where(position, stream_id, version, "hash does not match the event's content")
+    leaf = _sha256(b"\x00" + leaf_entry(stream_id, version, hash)).digest()
+    return position, stream_id, version, prev_hash, hash, problem, leaf
 
 
 def _content_bytes(event_class: Any, stream_id: str, version: int,

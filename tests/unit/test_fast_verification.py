@@ -21,6 +21,7 @@ from domain.application import HubApplication
 from domain.base import HubAggregate
 from domain.chain import GENESIS, canonical_json, chain_hash, format_time, hashed_content
 from domain.verification import NOT_DATA, stored_time
+from projections.audit.bundle import _fast_line, _line, _line_by_definition, _line_bytes
 from projections.audit.canonical import fast_canonical, utc_text
 from projections.audit.check import EventChecker
 from projections.audit.log import Decoder, batches
@@ -197,3 +198,32 @@ def test_an_event_whose_hash_was_computed_over_another_stream_is_caught() -> Non
         actor=state["actor"], data={}, personal=(), salt=""))
     fast, definition = _both(_row(cls, str(uuid.uuid4()), 1, orjson.dumps(state)))
     assert fast == definition and "hash does not match" in str(fast[5])
+
+
+@EXAMPLES
+@given(stored_states(), st.sampled_from(["as is", "other version", "float", "bool"]))
+def test_bundle_lines_are_checked_as_the_definition_checks_them(event: Any, edit: str) -> None:
+    cls, stream_id, version, state = event
+    content = hashed_content(event_type=cls.TYPE, stream_id=stream_id, version=version,
+                             occurred_at=stored_time(state["timestamp"]), actor=state["actor"],
+                             data={k: v for k, v in state.items() if k not in NOT_DATA},
+                             personal=cls.PERSONAL, salt=state["pd_salt"])
+    content = {**content, **{"as is": {}, "other version": {"version": version + 1},
+                             "float": {"version": float(version)}, "bool": {"x": True}}[edit]}
+    line = json.dumps({"position": 7, "stream_id": stream_id, "version": version,
+                       "topic": cls.TYPE, "state": "", "content": content,
+                       "prev_hash": state["prev_hash"], "hash": state["hash"]}).encode()
+    fast = _fast_line(line)
+    assert fast is None or fast == _line_by_definition(1, line)
+
+
+def test_bundle_lines_are_written_as_the_definition_writes_them() -> None:
+    app = memory_application()
+    register_world(app, ["ref", "rec"])
+    referral, _ = app.submit_referral(caller("ref"), submission())
+    app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
+    checker = EventChecker(Decoder(app))
+    rows = [row for found in batches(app) for row in found]
+    assert [_line_bytes(checker, row) for row in rows] == [
+        canonical_json(_line(checker.decoder, row)) for row in rows]
+    assert all(checker.content(row) is not None for row in rows)
