@@ -94,9 +94,9 @@ def _content_bytes(event_class: Any, stream_id: str, version: int,
     occurred_at = utc_text(state.get("timestamp"))
     if type(actor) is not dict or type(salt) is not str or occurred_at is None:
         return None
-    data = {k: v for k, v in state.items() if k not in NOT_DATA}
-    if not (float_free(data) and float_free(actor)):
+    if not float_free(state):  # data and actor (and the envelope: one pass is cheaper)
         return None
+    data = {k: v for k, v in state.items() if k not in NOT_DATA}
     for name in event_class.PERSONAL:
         if name in data and not is_reduced(data[name]):
             value = plain_canonical(data[name])

@@ -11,10 +11,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import Application
 
 from domain.chain import GENESIS
-from domain.verification import ChainVerifier, Link
+from domain.verification import ChainVerifier
 from projections.audit.check import Checked, EventChecker
 from projections.audit.checkpoint import Checkpoint, sequence_problem, signature_problem
-from projections.audit.log import Decoder, Unreadable, batches, leaf_of
+from projections.audit.log import Decoder, batches
 from projections.audit.merkle import Frontier, MerkleTree
 
 Progress = Callable[[int], None]
@@ -50,7 +50,7 @@ class Report:
 
 
 class LogVerifier:
-    """Consumes links in log order: chains, leaves, and roots at each checkpoint's size."""
+    """Consumes checked events in log order: chains, leaves, roots at each checkpoint's size."""
 
     def __init__(self, checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey | None,
                  tree: Frontier | MerkleTree | None = None,
@@ -66,12 +66,6 @@ class LogVerifier:
     def _due_at_empty(self) -> None:
         while self.pending and self.pending[-1].tree_size == 0:
             self._compare(self.pending.pop())
-
-    def add(self, link: Link) -> None:
-        problem = self.chains.check(link)
-        if problem:
-            self.report.breaks.append(problem)
-        self._append(link.position, leaf_of(link))
 
     def add_checked(self, checked: Checked) -> None:
         """An event whose content `EventChecker` already checked (and whose leaf it hashed)."""
@@ -101,11 +95,6 @@ class LogVerifier:
             self.positions.extend(checked[0] for checked in batch)
         self._grow([checked[6] for checked in batch])
 
-    def _append(self, position: int, leaf: bytes) -> None:
-        if self.positions is not None:
-            self.positions.append(position)
-        self._grow([leaf])
-
     def _grow(self, leaves: list[bytes]) -> None:
         """Add leaves, comparing the root with each checkpoint whose size is reached."""
         start, tree = 0, self.frontier
@@ -115,12 +104,6 @@ class LogVerifier:
             start += due
             self._compare(self.pending.pop())
         tree.extend(leaves[start:] if start else leaves)
-
-    def unreadable(self, position: int, error: Unreadable | str) -> None:
-        """A stored event that could not be read still takes its place in the log."""
-        self.report.breaks.append(f"position {position}: {error}")
-        self.chains.events_checked += 1
-        self._append(position, b"\xff" * 32)  # no true leaf: every later root will differ
 
     def _compare(self, checkpoint: Checkpoint) -> None:
         if self.frontier.root().hex() != checkpoint.root:
