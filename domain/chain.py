@@ -59,7 +59,7 @@ def hashed_content(
     """The canonical content of one event, with personal fields reduced to digests."""
     personal = set(personal)
     hashed_data = {
-        k: (personal_digest(salt, v) if k in personal and not _is_reduced(v) else v)
+        k: (personal_digest(salt, v) if k in personal and not is_reduced(v) else v)
         for k, v in data.items()
     }
     return {
@@ -72,7 +72,7 @@ def hashed_content(
     }
 
 
-def _is_reduced(value: Any) -> bool:
+def is_reduced(value: Any) -> bool:
     """A personal field that is absent, or already shredded down to its digest."""
     return value is None or (isinstance(value, dict) and set(value) == {"$digest"})
 

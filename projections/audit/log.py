@@ -11,7 +11,6 @@ or be renumbered (SQLite VACUUM) without any event changing.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.application import Application
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import TopicError, resolve_topic
+from psycopg.rows import tuple_row
 
 from domain.base import HubAggregate
 from domain.chain import canonical_json
@@ -28,7 +28,6 @@ from domain.verification import Link, link_of
 from projections.audit.merkle import leaf_hash
 
 BATCH = 2000
-_PLAIN = re.compile(r"[0-9a-zA-Z-]*")
 # One stored event as read: (position, stream id, version, topic, stored state).
 Row = tuple[int, str, int, str, bytes]
 
@@ -39,10 +38,16 @@ class Unreadable(ValueError):
 
 def leaf_entry(stream_id: str, version: int, hash: str) -> bytes:
     """The Merkle leaf entry of one event: canonical JSON {"hash", "stream_id", "version"}."""
-    if _PLAIN.fullmatch(hash) and _PLAIN.fullmatch(stream_id) and type(version) is int:
+    if _plain(hash) and _plain(stream_id) and type(version) is int:
         # the same bytes canonical_json gives for strings that need no escaping, but faster
         return f'{{"hash":"{hash}","stream_id":"{stream_id}","version":{version}}}'.encode()
     return canonical_json({"hash": hash, "stream_id": stream_id, "version": version})
+
+
+def _plain(text: str) -> bool:
+    """Only ASCII letters, digits and '-': nothing JSON escapes."""
+    return type(text) is str and text.isascii() and (text.replace("-", "").isalnum()
+                                                     or not text.replace("-", ""))
 
 
 def leaf_of(link: Link) -> bytes:
@@ -134,25 +139,23 @@ def _raw_select(app: Application) -> Select | None:
                                                           "eventsourcing.postgres"):
         return None
     sqlite = type(recorder).__module__ == "eventsourcing.sqlite"
-    sql = (f"SELECT rowid AS p, originator_id AS s, originator_version AS v, topic AS t, "
-           f"state AS b FROM {table} WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+    sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
+           "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
            ) if sqlite else (
-           f"SELECT notification_id AS p, originator_id::text AS s, originator_version AS v, "
-           f"topic AS t, state AS b FROM {table} WHERE notification_id > %s "
-           "AND notification_id <= %s ORDER BY notification_id LIMIT %s")
+           f"SELECT notification_id, originator_id::text, originator_version, topic, state "
+           f"FROM {table} WHERE notification_id > %s AND notification_id <= %s "
+           "ORDER BY notification_id LIMIT %s")
 
     def select(after: int, limit: int, stop: int | None) -> Sequence[Row]:
         with datastore.transaction(commit=False) as cursor:
+            cursor.row_factory = None if sqlite else tuple_row  # plain tuples: no names to look up
             cursor.execute(sql, (after, stop if stop is not None else 2**62, limit))
             rows = cursor.fetchall()
-        return [(r["p"], _uuid_text(r["s"]), r["v"], r["t"], bytes(r["b"])) for r in rows]
+        if sqlite:  # SQLite keeps the stream id's hex form, and returns the state as bytes
+            return [(p, f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
+                     if len(s) == 32 else s, v, t, b) for p, s, v, t, b in rows]
+        return [(p, s, v, t, bytes(b)) for p, s, v, t, b in rows]
     return select
-
-
-def _uuid_text(value: str) -> str:
-    if len(value) == 32:  # SQLite keeps the hex form
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-    return value
 
 
 def log_size(app: Application) -> int:

@@ -57,6 +57,21 @@ class MerkleTree:
             self.levels[level + 1] += parent
             level, index = level + 1, index // 2
 
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Add leaf hashes, level by level (the same nodes as `append` one at a time)."""
+        self.levels[0] += b"".join(leaves)
+        level, sha256 = 0, hashlib.sha256
+        while len(self.levels[level]) >= 64:
+            if len(self.levels) == level + 1:
+                self.levels.append(bytearray())
+            below, above = self.levels[level], self.levels[level + 1]
+            done, due = len(above) // 32, len(below) // 64
+            if done == due:
+                return
+            above += b"".join(sha256(b"\x01" + below[64 * i:64 * i + 64]).digest()
+                              for i in range(done, due))
+            level += 1
+
     def subtree(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) — `start` is aligned to the split the RFC's recursion makes."""
         n = end - start
@@ -176,6 +191,18 @@ class Frontier:
             right = self.peaks.pop()
             self.peaks[-1] = node_hash(self.peaks[-1], right)
             size //= 2
+
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        """`append` each leaf, with less work per leaf."""
+        peaks, size, sha256 = self.peaks, self.size, hashlib.sha256
+        for leaf in leaves:
+            size += 1
+            closed = size
+            while not closed & 1:  # each trailing 1 bit before it closes a perfect subtree
+                leaf = sha256(b"\x01" + peaks.pop() + leaf).digest()
+                closed >>= 1
+            peaks.append(leaf)
+        self.size = size
 
     def root(self) -> bytes:
         """The root of the leaves appended so far."""

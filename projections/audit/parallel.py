@@ -15,40 +15,26 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import Application
 from eventsourcing.popo import POPOApplicationRecorder
 
-from domain.verification import content_problem
+from projections.audit.check import Checked, EventChecker
 from projections.audit.checkpoint import Checkpoint
-from projections.audit.log import Decoder, Unreadable, batches, leaf_of, log_size
+from projections.audit.log import Decoder, batches, log_size
 from projections.audit.verify import LogVerifier, Progress, Report, verify_store
 
 CHUNK = 50_000  # positions per task
 MIN_PARALLEL = 200_000  # below this, starting processes costs more than it saves
-Checked = tuple[int, str, int, str, str, "str | None"]
 
 _WORKER: dict[str, Any] = {}
 
 
 def _start_worker(app_class: type[Application], env: dict[str, str]) -> None:
     app = app_class(env=env)
-    _WORKER.update(app=app, decoder=Decoder(app))
+    _WORKER.update(app=app, checker=EventChecker(Decoder(app)))
 
 
-def _check_range(bounds: tuple[int, int]) -> tuple[list[Checked], bytes]:
-    """Links of positions (start, stop] with their content checked, and their leaves."""
-    app, decoder = _WORKER["app"], _WORKER["decoder"]
-    checked: list[Checked] = []
-    leaves = bytearray()
-    for found in batches(app, bounds[0], stop=bounds[1]):
-        for row in found:
-            try:
-                link = decoder.link(row)
-            except Unreadable as error:
-                checked.append((row[0], row[1], row[2], "", "", f"position {row[0]}: {error}"))
-                leaves += b"\xff" * 32
-                continue
-            checked.append((link.position, link.stream_id, link.version, link.prev_hash,
-                            link.hash, content_problem(link)))
-            leaves += leaf_of(link)
-    return checked, bytes(leaves)
+def _check_range(bounds: tuple[int, int]) -> list[Checked]:
+    """The checked events of positions (start, stop]."""
+    app, check = _WORKER["app"], _WORKER["checker"].check
+    return [check(row) for found in batches(app, bounds[0], stop=bounds[1]) for row in found]
 
 
 def _ranges(head: int, chunk: int) -> Iterator[tuple[int, int]]:
@@ -67,10 +53,9 @@ def verify_parallel(app: Application, checkpoints: Sequence[Checkpoint],
     verifier = LogVerifier(checkpoints, public_key)
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, _start_worker, (type(app), dict(app.env))) as pool:
-        for checked, leaves in pool.imap(_check_range, _ranges(head, chunk)):
-            for index, (position, stream, version, prev, hash, problem) in enumerate(checked):
-                verifier.add_checked(position, stream, version, prev, hash, problem,
-                                     leaves[32 * index:32 * index + 32])
+        for checked in pool.imap(_check_range, _ranges(head, chunk)):
+            for event in checked:
+                verifier.add_checked(event)
             if progress:
                 progress(len(checked))
     return verifier.finish()

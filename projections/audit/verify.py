@@ -10,12 +10,15 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import Application
 
-from domain.verification import ChainVerifier, Link
+from domain.chain import GENESIS
+from domain.verification import ChainVerifier
+from projections.audit.check import Checked, EventChecker
 from projections.audit.checkpoint import Checkpoint, sequence_problem, signature_problem
-from projections.audit.log import Decoder, Unreadable, batches, leaf_of
+from projections.audit.log import Decoder, batches
 from projections.audit.merkle import Frontier, MerkleTree
 
 Progress = Callable[[int], None]
+_NEW_STREAM = (0, GENESIS)
 
 
 @dataclass
@@ -47,7 +50,7 @@ class Report:
 
 
 class LogVerifier:
-    """Consumes links in log order: chains, leaves, and roots at each checkpoint's size."""
+    """Consumes checked events in log order: chains, leaves, roots at each checkpoint's size."""
 
     def __init__(self, checkpoints: Sequence[Checkpoint], public_key: Ed25519PublicKey | None,
                  tree: Frontier | MerkleTree | None = None,
@@ -64,36 +67,43 @@ class LogVerifier:
         while self.pending and self.pending[-1].tree_size == 0:
             self._compare(self.pending.pop())
 
-    def add(self, link: Link) -> None:
-        problem = self.chains.check(link)
-        if problem:
-            self.report.breaks.append(problem)
-        self._append(link.position, leaf_of(link))
+    def add_checked(self, checked: Checked) -> None:
+        """An event whose content `EventChecker` already checked (and whose leaf it hashed)."""
+        self.add_batch((checked,))
 
-    def add_checked(self, position: int, stream_id: str, version: int, prev_hash: str,
-                    hash: str, content_problem: str | None, leaf: bytes) -> None:
-        """An event whose content a worker already checked (and whose leaf it computed)."""
-        if not hash:  # unreadable: no place in any chain
-            self.report.breaks.append(str(content_problem))
-            self.chains.events_checked += 1
-        else:
-            problem = self.chains.follow(position, stream_id, version, prev_hash, hash)
-            if problem or content_problem:
-                self.report.breaks.append(str(problem or content_problem))
-        self._append(position, leaf)
+    def add_batch(self, batch: Sequence[Checked]) -> None:
+        """Checked events in log order: each stream's chain, then the tree grows by their leaves.
 
-    def _append(self, position: int, leaf: bytes) -> None:
+        The common case (the next version, the expected prev_hash, a sound content) is tested
+        inline; anything else goes through `ChainVerifier.follow` for its message."""
+        chains, breaks = self.chains, self.report.breaks
+        heads, sound = chains.heads, 0
+        for position, stream_id, version, prev_hash, hash, problem, _leaf in batch:
+            if prev_hash is None:  # unreadable: no place in any chain
+                breaks.append(str(problem))
+                chains.events_checked += 1
+                continue
+            last, prev = heads.get(stream_id, _NEW_STREAM)
+            if problem is None and version == last + 1 and prev_hash == prev:
+                heads[stream_id] = (version, hash)
+                sound += 1
+            else:
+                breaks.append(str(chains.follow(position, stream_id, version, prev_hash, hash)
+                                  or problem))
+        chains.events_checked += sound
         if self.positions is not None:
-            self.positions.append(position)
-        self.frontier.append(leaf)
-        while self.pending and self.pending[-1].tree_size == self.frontier.size:
-            self._compare(self.pending.pop())
+            self.positions.extend(checked[0] for checked in batch)
+        self._grow([checked[6] for checked in batch])
 
-    def unreadable(self, position: int, error: Unreadable | str) -> None:
-        """A stored event that could not be read still takes its place in the log."""
-        self.report.breaks.append(f"position {position}: {error}")
-        self.chains.events_checked += 1
-        self._append(position, b"\xff" * 32)  # no true leaf: every later root will differ
+    def _grow(self, leaves: list[bytes]) -> None:
+        """Add leaves, comparing the root with each checkpoint whose size is reached."""
+        start, tree = 0, self.frontier
+        while self.pending and self.pending[-1].tree_size - tree.size <= len(leaves) - start:
+            due = self.pending[-1].tree_size - tree.size
+            tree.extend(leaves[start:start + due])
+            start += due
+            self._compare(self.pending.pop())
+        tree.extend(leaves[start:] if start else leaves)
 
     def _compare(self, checkpoint: Checkpoint) -> None:
         if self.frontier.root().hex() != checkpoint.root:
@@ -128,15 +138,9 @@ def checkpoint_problems(checkpoints: Sequence[Checkpoint],
 def catch_up(app: Application, verifier: LogVerifier, after: int = 0,
              progress: Progress | None = None) -> int:
     """Feed the stored events after position `after` to `verifier`; the last position read."""
-    decoder = Decoder(app)
+    check = EventChecker(Decoder(app)).check
     for found in batches(app, after):
-        for row in found:
-            try:
-                link = decoder.link(row)
-            except Unreadable as error:
-                verifier.unreadable(row[0], error)
-                continue
-            verifier.add(link)
+        verifier.add_batch([check(row) for row in found])
         if progress:
             progress(len(found))
         after = found[-1][0]

@@ -132,3 +132,16 @@ def test_the_fast_leaf_entry_is_canonical_json() -> None:
                                      ('we"ird', 1, "x\u2028y")):
         assert leaf_entry(stream_id, version, hash) == canonical_json(
             {"hash": hash, "stream_id": stream_id, "version": version})
+
+
+@pytest.mark.parametrize("cuts", [(0, 1, 2, 3), (5, 64, 65, 130), (1, 127, 128, 129), (70, 71, 300, 301)])
+def test_extending_by_batches_builds_the_same_tree_as_appending(cuts: tuple[int, ...]) -> None:
+    leaves = [leaf_hash(str(i).encode()) for i in range(cuts[-1])]
+    one_by_one, batched, frontier = MerkleTree(), MerkleTree(), Frontier()
+    for leaf in leaves:
+        one_by_one.append(leaf)
+    for start, stop in zip((0, *cuts), cuts, strict=False):
+        batched.extend(leaves[start:stop])
+        frontier.extend(leaves[start:stop])
+        assert batched.root() == frontier.root() == one_by_one.root(stop)
+    assert batched.levels == one_by_one.levels and frontier.size == len(leaves)
