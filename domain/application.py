@@ -42,11 +42,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _back_off(attempt: int) -> None:
+    """A short random pause before retrying a lost race, longer after each loss."""
+    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+
+
 class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedger, Application):
     """Every command of the hub, over one event store."""
 
     name = "hub"
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Referral: 50, AccessLog: 50, Case: 50}
+    # Access logs are only appended to, from their tail, and listed from their events: a
+    # snapshot of one would hold every read and never be used to write.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Referral: 50, Case: 50}
 
     def __init__(self, env: Mapping[str, str] | None = None,
                  clock: Callable[[], datetime] = utc_now) -> None:
@@ -96,7 +103,7 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
                     raise VersionMismatch(
                         f"Version {expected_version} is not current; the current version is "
                         f"{current}.", current=current) from None
-                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                _back_off(attempt)
         raise Conflict("The resource is too busy; try again.")
 
     def create(self, *aggregates: HubAggregate) -> None:
@@ -125,19 +132,29 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
 
     def record_access(self, caller: Caller, resource_id: str | UUID, resource_kind: str, *,
                       purpose: str | None = None, view: str = "current") -> None:
-        """Append an access record for a read that returned personal data."""
+        """Append an access record for a read that returned personal data.
+
+        The record is chained to the log's last stored event, read alone: the log is never
+        reconstructed, so recording costs the same however often the resource was read. Two
+        readers that chain to the same event race on its version; the loser reads the new
+        tail and appends after it, so both are recorded and the chain stays unbroken.
+        """
         at = self.clock()
         log_id = access_log_id(resource_id)
-        if not self.stream_exists(log_id):
+        for attempt in range(MAX_ATTEMPTS):
+            last = next(iter(self.events.get(log_id, desc=True, limit=1)), None)
+            if last is None:
+                log = AccessLog.open(resource_id, resource_kind, at=at)
+                log.record(caller, at=at, purpose=purpose, view=view)
+                pending: AccessLog | AccessLog.Read = log
+            else:
+                pending = AccessLog.read_after(last, caller, at=at, purpose=purpose, view=view)
             try:
-                self.create(AccessLog.open(resource_id, resource_kind, at=at))
-            except Conflict:
-                pass  # opened by a concurrent read
-
-        def reading(log: AccessLog) -> None:
-            log.record(caller, at=at, purpose=purpose, view=view)
-
-        self.change(log_id, AccessLog, reading)
+                self.save(pending)
+                return
+            except IntegrityError:
+                _back_off(attempt)
+        raise Conflict("The resource is too busy; try again.")
 
     def history(self, stream_id: str | UUID) -> list[Any]:
         """Every stored event of one stream, in order."""
