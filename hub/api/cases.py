@@ -18,6 +18,7 @@ from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag
+from hub.representation import json_answer, shape_of
 from hub.schemas.cases import (
     ACTION_SCHEMAS,
     CaseListQuery,
@@ -38,10 +39,14 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                 description="Cases: the accepting agency's work with one subject, with partners.")
 
 
+CASE = shape_of(CaseSchema)
+CASE_PAGE = shape_of(CasePageSchema)
+
+
 def one(case: Case, status: int = 200, **headers: str) -> Any:
     """A response with the whole case (the caller acts on it, so it takes part in it)."""
     view = case_view(case, hub().app.clock().date())
-    return view, status, {"ETag": etag(case.version), **headers}
+    return json_answer(CASE(view), status, ETag=etag(case.version), **headers)
 
 
 def scope() -> Scope | None:
@@ -70,11 +75,11 @@ def list_cases(query: dict[str, Any]) -> Any:
     """The caller's cases (as lead or participant), newest first, filtered, a page at a time."""
     whose = scope()
     if whose is None:
-        return {"items": [], "next_cursor": None}
+        return json_answer(CASE_PAGE({"items": [], "next_cursor": None}))
     board = hub().services["boards"].cases
     board.catch_up()  # read-your-writes
     items, next_cursor = board.page(whose, today=hub().app.clock().date(), **query)
-    return {"items": items, "next_cursor": next_cursor}
+    return json_answer(CASE_PAGE({"items": items, "next_cursor": next_cursor}))
 
 
 @blp.get("/cases/summary")
@@ -99,7 +104,7 @@ def case_summary(query: dict[str, Any]) -> Any:
 def get_case(headers: dict[str, Any], query: dict[str, Any], case_id: str) -> Any:
     """The case now, at `version`, or as of a moment, as the caller may see it (kept on record)."""
     view = hub().app.read_case(caller(), case_id, purpose=headers.get("purpose"), **query)
-    return view, 200, {"ETag": etag(view["version"])}
+    return json_answer(CASE(view), ETag=etag(view["version"]))
 
 
 @blp.get("/cases/<case_id>/investigation-reports/<int:number>")

@@ -16,6 +16,7 @@ from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag, for_list, referral_view
+from hub.representation import json_answer, shape_of
 from hub.schemas.common import PurposeHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS,
@@ -34,10 +35,14 @@ STRING = {"schema": {"type": "string"}}
 ONE = {"ETag": {**STRING, "description": 'The version, quoted: "N".'}}
 CREATED = {**ONE, "Location": STRING,
            "Idempotent-Replayed": {**STRING, "description": "'true' on a replayed POST."}}
+REFERRAL = shape_of(ReferralSchema)
+REFERRAL_PAGE = shape_of(ReferralPageSchema)
+
+
 def one(referral: Referral, who: Caller, status: int = 200, **headers: str) -> Any:
     """A response representing one referral, with its ETag."""
     view = referral_view(referral, who, hub().app.clock())
-    return view, status, {"ETag": etag(referral.version), **headers}
+    return json_answer(REFERRAL(view), status, ETag=etag(referral.version), **headers)
 
 
 @blp.post("/referrals")
@@ -62,13 +67,14 @@ def list_referrals(query: dict[str, Any]) -> Any:
     """The caller's referrals, newest first: inbox, outbox or all, filtered, a page at a time."""
     who = caller()
     if who.is_hub_admin:  # the hub administrator manages agencies and never sees referrals
-        return {"items": [], "next_cursor": None}
+        return json_answer(REFERRAL_PAGE({"items": [], "next_cursor": None}))
     board = hub().services["boards"].referrals
     board.catch_up()  # read-your-writes: the caller's last write is on the board
     items, next_cursor = board.page(
         agency=who.agency, inspector_jurisdiction=who.jurisdiction if who.is_inspector else None,
         now=hub().app.clock(), **query)
-    return {"items": [for_list(item) for item in items], "next_cursor": next_cursor}
+    page = {"items": [for_list(item) for item in items], "next_cursor": next_cursor}
+    return json_answer(REFERRAL_PAGE(page))
 
 
 @blp.get("/referrals/<referral_id>")
