@@ -12,12 +12,13 @@ from domain.base import Caller
 from domain.referral import Referral
 from domain.referral_service import ACTIONS
 from hub.api.actions import register_actions
+from hub.api.conditional import if_none_match, not_modified
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
-from hub.presenters import etag, for_list, referral_view
+from hub.presenters import etag, for_list, referral_view, referral_view_is_timeless
 from hub.representation import json_answer, shape_of
-from hub.schemas.common import PurposeHeaders
+from hub.schemas.common import ReadHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS,
     ReferralCreateSchema,
@@ -78,14 +79,19 @@ def list_referrals(query: dict[str, Any]) -> Any:
 
 
 @blp.get("/referrals/<referral_id>")
-@blp.arguments(PurposeHeaders, location="headers")
+@blp.arguments(ReadHeaders, location="headers")
 @blp.arguments(ReferralReadQuery, location="query", unknown=RAISE)
 @blp.response(200, ReferralSchema, headers=ONE)
-@problems(blp, 404, 422)
+@blp.alt_response(304, response="NOT_MODIFIED")
+@problems(blp, 400, 404, 422)
 def get_referral(headers: dict[str, Any], query: dict[str, Any], referral_id: str) -> Any:
-    """The referral now, at `version`, or as of a moment; the read is kept on record."""
-    who = caller()
+    """The referral now, at `version`, or as of a moment; the read is kept on record
+    (If-None-Match naming a current version: 304, nothing sent, nothing recorded)."""
+    who, held = caller(), if_none_match(headers.get("if_none_match"))
     referral = hub().app.get_referral(who, referral_id, **query)
+    if held is not None and held.include(referral.version) and \
+            referral_view_is_timeless(referral, hub().app.clock()):
+        return not_modified(referral.version)
     view = (f"version {query['version']}" if "version" in query
             else f"as_of {query['as_of'].isoformat()}" if "as_of" in query else "current")
     hub().app.record_access(who, referral.id, "referral", purpose=headers.get("purpose"),
