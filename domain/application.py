@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -42,6 +42,16 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def replay(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its `assert isinstance(event,
+    CanMutateProtocol)` per event: an isinstance against a runtime-checkable Protocol re-walks
+    the protocol's attributes every time (~0.1 ms in Python 3.11), more than decoding the event.
+    Every stored event and snapshot of this store has `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 def _back_off(attempt: int) -> None:
     """A short random pause before retrying a lost race, longer after each loss."""
     time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -63,7 +73,8 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
     def load(self, stream_id: str | UUID, kind: type[A], version: int | None = None) -> A:
         """The aggregate of `kind` with that id, or NotFound."""
         try:
-            aggregate = self.repository.get(parse_id(stream_id), version=version)
+            aggregate = self.repository.get(parse_id(stream_id), version=version,
+                                            projector_func=replay)
         except AggregateNotFoundError:
             raise NotFound("No such resource.") from None
         if not isinstance(aggregate, kind):

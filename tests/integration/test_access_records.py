@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from eventsourcing.domain import CanMutateProtocol
 
 from domain.access import AccessLog, access_log_id
 from domain.application import HubApplication
@@ -81,3 +82,19 @@ class TestTailAppend:
         assert len(events) == 57 and chain_breaks(events) == []
         reloaded = app.load(log.id, AccessLog)
         assert reloaded.version == 57 and reloaded.reads[-1]["purpose"] == "new"
+
+
+class TestLoading:
+    def test_loading_replays_without_a_runtime_protocol_check_per_event(
+            self, app: HubApplication, referral: Referral, monkeypatch: pytest.MonkeyPatch) -> None:
+        app.act_on_referral(REC, referral.id, "accept", {})
+        for n in range(30):
+            app.act_on_referral(REF, referral.id, "notes", {"text": f"note {n}"})
+        by_the_library = app.repository.get(referral.id)
+        checks: list[Any] = []
+        meta = type(CanMutateProtocol)
+        check = meta.__instancecheck__
+        monkeypatch.setattr(meta, "__instancecheck__",
+                            lambda cls, obj: checks.append(cls) or check(cls, obj))
+        loaded = app.load(referral.id, Referral)
+        assert checks == [] and loaded.version == 32 and loaded == by_the_library
