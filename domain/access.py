@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.base import Caller, HubAggregate, stable_id
+from domain.base import Caller, HubAggregate, chained_after, stable_id
 
 
 def access_log_id(resource_id: str | UUID) -> UUID:
@@ -36,8 +37,12 @@ class AccessLog(HubAggregate):
         view: str
 
         def evolve(self, log: AccessLog) -> None:
-            log.reads.append({"at": self.timestamp, "actor": dict(self.actor), "role": self.role,
-                              "purpose": self.purpose, "view": self.view})
+            log.reads.append(self.as_record())
+
+        def as_record(self) -> dict[str, Any]:
+            """The read as the access log lists it."""
+            return {"at": self.timestamp, "actor": dict(self.actor), "role": self.role,
+                    "purpose": self.purpose, "view": self.view}
 
     @classmethod
     def open(cls, resource_id: str | UUID, resource_kind: str, *, at: datetime) -> AccessLog:
@@ -50,3 +55,15 @@ class AccessLog(HubAggregate):
         """Append one read: `view` says what was returned (e.g. 'current', 'history')."""
         self._record(self.Read, actor=caller.actor, timestamp=at, role=caller.role,
                      purpose=purpose, view=view)
+
+    @classmethod
+    def read_after(cls, last: HubAggregate.Event, caller: Caller, *, at: datetime,
+                   purpose: str | None, view: str) -> AccessLog.Read:
+        """The next read of a log whose last stored event is `last` (the log is not loaded)."""
+        return chained_after(last, cls.Read, actor=caller.actor, timestamp=at, role=caller.role,
+                             purpose=purpose, view=view)
+
+
+def reads_of(events: Iterable[Any]) -> list[dict[str, Any]]:
+    """The reads a log's stored events record, oldest first."""
+    return [event.as_record() for event in events if isinstance(event, AccessLog.Read)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -15,6 +15,8 @@ from domain.chain import ENVELOPE, GENESIS, chain_hash, hashed_content
 HUB_NAMESPACE = uuid5(NAMESPACE_URL, "https://referral-hub.invalid/ids")
 
 ROLES = ("staff", "admin", "inspector")
+
+E = TypeVar("E", bound="HubAggregate.Event")
 
 
 def stable_id(*parts: str) -> UUID:
@@ -92,6 +94,17 @@ class HubAggregate(Aggregate):
         """Trigger the next event of this stream, chained to the last."""
         sealed = _seal(event_class, self.id, self.version + 1, self.chain_head, kwargs)
         self.trigger_event(event_class, **sealed)
+
+
+def chained_after(last: HubAggregate.Event, event_class: type[E], **kwargs: Any) -> E:
+    """The event that follows `last` in its stream, built from `last` alone.
+
+    Its version and `prev_hash` come from the stream's last stored event, so a stream that is
+    only ever appended to (the access logs) grows without its aggregate being reconstructed.
+    """
+    version = last.originator_version + 1
+    sealed = _seal(event_class, last.originator_id, version, last.hash, kwargs)
+    return event_class(originator_id=last.originator_id, originator_version=version, **sealed)
 
 
 def _seal(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from domain.case_view import (
     MASKED,
     OUTCOME_ONLY,
     case_view,
+    case_view_is_timeless,
     masked_case_view,
     outcome_view,
     report_view,
@@ -38,6 +40,21 @@ ACTIONS: dict[str, Callable[..., None]] = {
 }
 # Actions whose next review date follows the configured cadence.
 CADENCED = ("risk-assessments",)
+
+
+@dataclass(frozen=True)
+class CaseReading:
+    """A case as one caller sees it on `today`; `recorded_as` is the access record's view
+    (None for the referrer's outcome-only view, which holds no personal data)."""
+
+    case: Case
+    view: dict[str, Any]
+    today: date
+    recorded_as: str | None
+
+    def same_as_when_written(self) -> bool:
+        """Whether every copy of this version made since it was written reads the same."""
+        return case_view_is_timeless(self.case, self.today)
 
 
 class CaseCommands(_Base):
@@ -120,17 +137,30 @@ class CaseCommands(_Base):
             return self.as_of(case_id, Case, as_of), access
         return current, access
 
+    def case_reading(self, caller: Caller, case_id: str | UUID, *, version: int | None = None,
+                     as_of: datetime | None = None) -> CaseReading:
+        """The caller's representation of the case, not yet recorded as a read."""
+        case, access = self.get_case(caller, case_id, version=version, as_of=as_of)
+        today = as_of.date() if as_of is not None else self.clock().date()
+        if access == OUTCOME_ONLY:
+            return CaseReading(case, outcome_view(case, caller.agency), today, None)
+        view = case_view(case, today) if access == FULL else masked_case_view(case, today)
+        read = "version" if version is not None else "as_of" if as_of is not None else "current"
+        return CaseReading(case, view, today, read)
+
+    def record_case_read(self, caller: Caller, reading: CaseReading,
+                         purpose: str | None = None) -> None:
+        """Record a reading that returned personal data (the outcome-only view holds none)."""
+        if reading.recorded_as is not None:
+            self.record_access(caller, reading.case.id, "case", purpose=purpose,
+                               view=reading.recorded_as)
+
     def read_case(self, caller: Caller, case_id: str | UUID, *, version: int | None = None,
                   as_of: datetime | None = None, purpose: str | None = None) -> dict[str, Any]:
         """The caller's representation of the case; reads of personal data are recorded."""
-        case, access = self.get_case(caller, case_id, version=version, as_of=as_of)
-        if access == OUTCOME_ONLY:
-            return outcome_view(case, caller.agency)
-        today = as_of.date() if as_of is not None else self.clock().date()
-        view = case_view(case, today) if access == FULL else masked_case_view(case, today)
-        read = "version" if version is not None else "as_of" if as_of is not None else "current"
-        self.record_access(caller, case.id, "case", purpose=purpose, view=read)
-        return view
+        reading = self.case_reading(caller, case_id, version=version, as_of=as_of)
+        self.record_case_read(caller, reading, purpose)
+        return reading.view
 
     def read_investigation_report(self, caller: Caller, case_id: str | UUID, number: int, *,
                                   purpose: str | None = None) -> dict[str, Any]:

@@ -42,6 +42,12 @@ def case_view(case: Case, today: date) -> dict[str, Any]:
     }
 
 
+def case_view_is_timeless(case: Case, today: date) -> bool:
+    """Whether the case at its version is represented on `today` as on the day it was written:
+    only `review_overdue` follows the calendar, and it turns true at most once."""
+    return case.review_overdue(case.modified_on.date()) == case.review_overdue(today)
+
+
 def masked_case_view(case: Case, today: date) -> dict[str, Any]:
     """The case for an inspector: identifiers hidden, free text about the family hidden."""
     view = case_view(case, today)

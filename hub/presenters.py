@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.agency import Agency
@@ -34,6 +35,13 @@ def for_list(view: dict[str, Any]) -> dict[str, Any]:
 def referral_view(referral: Referral, caller: Caller, now: Any) -> dict[str, Any]:
     """The referral as the contract represents it, for this caller."""
     return for_caller(referral.view(now), caller)
+
+
+def referral_view_is_timeless(referral: Referral, now: datetime) -> bool:
+    """Whether the referral at its version is represented at `now` as when it was written:
+    only `overdue` follows the clock, and it turns true at most once (so every copy made in
+    between reads the same when both ends do)."""
+    return referral.is_overdue(referral.modified_on) == referral.is_overdue(now)
 
 
 def agency_view(agency: Agency) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from projections.case_board import CaseChanges
+from projections.engine.reading import read_transaction
 from projections.engine.tracked import (
     MemoryTrackedView,
     MemoryTxn,
@@ -161,8 +162,8 @@ class SqlCaseBoard:
 
     @contextmanager
     def reading(self) -> Iterator[SqlTxn]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield SqlTxn(cursor, self.dialect, None, lambda t: None)
+        with read_transaction(self.datastore, self.dialect) as txn:
+            yield txn
 
     def page_rows(self, query: CaseQuery) -> list[dict[str, Any]]:
         """Rows of one page (one more than the limit, to tell whether another follows)."""

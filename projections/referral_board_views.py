@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from projections.engine.reading import read_transaction
 from projections.engine.tracked import (
     MemoryTrackedView,
     MemoryTxn,
@@ -102,8 +103,8 @@ class SqlBoard:
 
     @contextmanager
     def reading(self) -> Iterator[SqlTxn]:
-        with self.datastore.transaction(commit=False) as cursor:
-            yield SqlTxn(cursor, self.dialect, None, lambda t: None)
+        with read_transaction(self.datastore, self.dialect) as txn:
+            yield txn
 
     def page_rows(self, query: PageQuery) -> list[dict[str, Any]]:
         """Rows of one page (one more than the limit, to tell whether another follows)."""

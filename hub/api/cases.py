@@ -13,11 +13,13 @@ from domain.case import Case
 from domain.case_service import ACTIONS
 from domain.case_view import case_view
 from hub.api.actions import register_actions
+from hub.api.conditional import if_none_match, not_modified
 from hub.api.referrals import ONE, STRING
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag
+from hub.representation import json_answer, shape_of
 from hub.schemas.cases import (
     ACTION_SCHEMAS,
     CaseListQuery,
@@ -29,7 +31,7 @@ from hub.schemas.cases import (
     InvestigationReportRecordSchema,
     SummaryQuery,
 )
-from hub.schemas.common import PurposeHeaders
+from hub.schemas.common import PurposeHeaders, ReadHeaders
 from projections.case_board_views import Scope
 
 OPENED = {**ONE, "Location": STRING}
@@ -38,10 +40,14 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1",
                 description="Cases: the accepting agency's work with one subject, with partners.")
 
 
+CASE = shape_of(CaseSchema)
+CASE_PAGE = shape_of(CasePageSchema)
+
+
 def one(case: Case, status: int = 200, **headers: str) -> Any:
     """A response with the whole case (the caller acts on it, so it takes part in it)."""
     view = case_view(case, hub().app.clock().date())
-    return view, status, {"ETag": etag(case.version), **headers}
+    return json_answer(CASE(view), status, ETag=etag(case.version), **headers)
 
 
 def scope() -> Scope | None:
@@ -70,11 +76,11 @@ def list_cases(query: dict[str, Any]) -> Any:
     """The caller's cases (as lead or participant), newest first, filtered, a page at a time."""
     whose = scope()
     if whose is None:
-        return {"items": [], "next_cursor": None}
+        return json_answer(CASE_PAGE({"items": [], "next_cursor": None}))
     board = hub().services["boards"].cases
     board.catch_up()  # read-your-writes
     items, next_cursor = board.page(whose, today=hub().app.clock().date(), **query)
-    return {"items": items, "next_cursor": next_cursor}
+    return json_answer(CASE_PAGE({"items": items, "next_cursor": next_cursor}))
 
 
 @blp.get("/cases/summary")
@@ -92,14 +98,21 @@ def case_summary(query: dict[str, Any]) -> Any:
 
 
 @blp.get("/cases/<case_id>")
-@blp.arguments(PurposeHeaders, location="headers")
+@blp.arguments(ReadHeaders, location="headers")
 @blp.arguments(CaseReadQuery, location="query", unknown=RAISE)
 @blp.response(200, CaseSchema, headers=ONE)
-@problems(blp, 404, 422)
+@blp.alt_response(304, response="NOT_MODIFIED")
+@problems(blp, 400, 404, 422)
 def get_case(headers: dict[str, Any], query: dict[str, Any], case_id: str) -> Any:
-    """The case now, at `version`, or as of a moment, as the caller may see it (kept on record)."""
-    view = hub().app.read_case(caller(), case_id, purpose=headers.get("purpose"), **query)
-    return view, 200, {"ETag": etag(view["version"])}
+    """The case now, at `version`, or as of a moment, as the caller may see it (kept on record;
+    If-None-Match naming a current version: 304, nothing sent, nothing recorded)."""
+    who, held = caller(), if_none_match(headers.get("if_none_match"))
+    reading = hub().app.case_reading(who, case_id, **query)
+    if held is not None and held.include(reading.case.version) and \
+            reading.same_as_when_written():
+        return not_modified(reading.case.version)
+    hub().app.record_case_read(who, reading, purpose=headers.get("purpose"))
+    return json_answer(CASE(reading.view), ETag=etag(reading.case.version))
 
 
 @blp.get("/cases/<case_id>/investigation-reports/<int:number>")

@@ -12,11 +12,13 @@ from domain.base import Caller
 from domain.referral import Referral
 from domain.referral_service import ACTIONS
 from hub.api.actions import register_actions
+from hub.api.conditional import if_none_match, not_modified
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
-from hub.presenters import etag, for_list, referral_view
-from hub.schemas.common import PurposeHeaders
+from hub.presenters import etag, for_list, referral_view, referral_view_is_timeless
+from hub.representation import json_answer, shape_of
+from hub.schemas.common import ReadHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS,
     ReferralCreateSchema,
@@ -34,10 +36,14 @@ STRING = {"schema": {"type": "string"}}
 ONE = {"ETag": {**STRING, "description": 'The version, quoted: "N".'}}
 CREATED = {**ONE, "Location": STRING,
            "Idempotent-Replayed": {**STRING, "description": "'true' on a replayed POST."}}
+REFERRAL = shape_of(ReferralSchema)
+REFERRAL_PAGE = shape_of(ReferralPageSchema)
+
+
 def one(referral: Referral, who: Caller, status: int = 200, **headers: str) -> Any:
     """A response representing one referral, with its ETag."""
     view = referral_view(referral, who, hub().app.clock())
-    return view, status, {"ETag": etag(referral.version), **headers}
+    return json_answer(REFERRAL(view), status, ETag=etag(referral.version), **headers)
 
 
 @blp.post("/referrals")
@@ -62,24 +68,30 @@ def list_referrals(query: dict[str, Any]) -> Any:
     """The caller's referrals, newest first: inbox, outbox or all, filtered, a page at a time."""
     who = caller()
     if who.is_hub_admin:  # the hub administrator manages agencies and never sees referrals
-        return {"items": [], "next_cursor": None}
+        return json_answer(REFERRAL_PAGE({"items": [], "next_cursor": None}))
     board = hub().services["boards"].referrals
     board.catch_up()  # read-your-writes: the caller's last write is on the board
     items, next_cursor = board.page(
         agency=who.agency, inspector_jurisdiction=who.jurisdiction if who.is_inspector else None,
         now=hub().app.clock(), **query)
-    return {"items": [for_list(item) for item in items], "next_cursor": next_cursor}
+    page = {"items": [for_list(item) for item in items], "next_cursor": next_cursor}
+    return json_answer(REFERRAL_PAGE(page))
 
 
 @blp.get("/referrals/<referral_id>")
-@blp.arguments(PurposeHeaders, location="headers")
+@blp.arguments(ReadHeaders, location="headers")
 @blp.arguments(ReferralReadQuery, location="query", unknown=RAISE)
 @blp.response(200, ReferralSchema, headers=ONE)
-@problems(blp, 404, 422)
+@blp.alt_response(304, response="NOT_MODIFIED")
+@problems(blp, 400, 404, 422)
 def get_referral(headers: dict[str, Any], query: dict[str, Any], referral_id: str) -> Any:
-    """The referral now, at `version`, or as of a moment; the read is kept on record."""
-    who = caller()
+    """The referral now, at `version`, or as of a moment; the read is kept on record
+    (If-None-Match naming a current version: 304, nothing sent, nothing recorded)."""
+    who, held = caller(), if_none_match(headers.get("if_none_match"))
     referral = hub().app.get_referral(who, referral_id, **query)
+    if held is not None and held.include(referral.version) and \
+            referral_view_is_timeless(referral, hub().app.clock()):
+        return not_modified(referral.version)
     view = (f"version {query['version']}" if "version" in query
             else f"as_of {query['as_of'].isoformat()}" if "as_of" in query else "current")
     hub().app.record_access(who, referral.id, "referral", purpose=headers.get("purpose"),

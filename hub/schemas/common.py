@@ -86,3 +86,13 @@ class PurposeHeaders(HeaderSchema):
 
     purpose = fields.String(data_key="X-Purpose", validate=validate.Length(max=HEADER_MAX),
                             metadata={"description": "Why the data is read (kept on record)."})
+
+
+class ReadHeaders(PurposeHeaders):
+    """Headers of a read of one referral or case."""
+
+    if_none_match = fields.String(
+        data_key="If-None-Match", validate=validate.Length(max=HEADER_MAX),
+        metadata={"description": 'Versions the caller holds, e.g. "3" (or W/"3", or *): 304 '
+                                 "when one is current; a 304 carries no data and is not "
+                                 "recorded as a read."})

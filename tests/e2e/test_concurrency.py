@@ -14,6 +14,8 @@ import requests
 
 from adapters.settings import Settings
 from adapters.storage import open_application
+from domain.access import access_log_id
+from domain.presentation import chain_breaks
 from tests.e2e.server import HubProcess, bearer, hub_env, referral_body, seeded_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -92,3 +94,27 @@ def test_eight_writers_with_the_same_if_match_exactly_one_wins(
     assert statuses == [200] + [412] * 7
     winner = next(text for status, text in results if status == 200)
     assert stored_notes(settings, rid) == [winner]
+
+
+def test_64_concurrent_reads_from_both_parties_are_all_recorded_in_one_chain(
+        accepted: tuple[HubProcess, Settings, dict[str, str], str]) -> None:
+    server, settings, tokens, rid = accepted
+    start = threading.Barrier(64)
+
+    def read(i: int) -> int:
+        purpose = f"read {i}"
+        party = tokens["referrer" if i % 2 else "receiver"]
+        start.wait()
+        return requests.get(server.url(f"/api/v1/referrals/{rid}"), timeout=120,
+                            headers={**bearer(party), "X-Purpose": purpose}).status_code
+
+    with ThreadPoolExecutor(64) as pool:
+        assert list(pool.map(read, range(64))) == [200] * 64
+    application = open_application(settings)
+    try:
+        log = application.history(access_log_id(rid))
+    finally:
+        application.close()
+    assert [e.originator_version for e in log] == list(range(1, 66))
+    assert sorted(e.purpose for e in log[1:]) == sorted(f"read {i}" for i in range(64))
+    assert chain_breaks(log) == []

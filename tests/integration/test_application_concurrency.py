@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.storage import open_application
+from domain.access import access_log_id
 from domain.application import HubApplication
 from domain.errors import NotAuthenticated, VersionMismatch
 from domain.presentation import chain_breaks
@@ -182,3 +183,21 @@ class TestRememberedTokens:
         assert here.authenticate(kept).user == "li"
         elsewhere.revoke_tokens(HUB_ADMIN, agency="ref", user="wang")
         assert here.authenticate(kept).user == "li"
+
+class TestConcurrentReads:
+    def test_every_concurrent_read_is_recorded_in_one_chain(
+            self, apps: list[HubApplication]) -> None:
+        referral, _ = apps[0].submit_referral(caller("ref"), submission())
+
+        def read(n: int) -> None:
+            for k in range(8):  # the first reads also race to open the log
+                apps[n % 2].record_access(caller("ref" if n % 2 else "rec"), referral.id,
+                                          "referral", purpose=f"{n}-{k}")
+
+        results = race(read)
+        assert not [r for r in results if isinstance(r, Exception)]
+        events = apps[1].history(access_log_id(referral.id))
+        assert [e.originator_version for e in events] == list(range(1, 2 + WRITERS * 8))
+        recorded = sorted(e.purpose for e in events[1:])
+        assert recorded == sorted(f"{n}-{k}" for n in range(WRITERS) for k in range(8))
+        assert chain_breaks(events) == []
