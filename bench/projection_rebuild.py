@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, 
 from adapters.read_models import open_boards
 from adapters.settings import Settings
 from adapters.storage import open_application
+from bench import seed_cache
 from domain.application import HubApplication
 from domain.base import Caller
 from domain.referral import Referral
@@ -58,17 +59,26 @@ def referral(n: int) -> Referral:
 
 
 def seed(app: HubApplication, events: int, first: int = 0) -> int:
-    """Add about `events` events (referrals saved in bulk); returns the next referral number."""
+    """Add about `events` events (referrals first, first+1, …); returns the next referral number.
+
+    The stored events come from the seed cache (bench/seed_cache.py: built once by `referral`
+    and the application's own mapper); HUB_BENCH_SEED_CACHE=0 saves them through `app.save`.
+    """
     for slug in AGENCIES:
         if not app.agency_exists(slug):
             app.register_agency(ADMIN, id=slug, name=slug, kind="other",
                                 jurisdiction=f"hubei/{slug}")
     total = events // EVENTS_PER_REFERRAL
     with Progress(transient=True) as bar:
-        task = bar.add_task("seeding", total=total)
+        task = bar.add_task("seeding", total=total * EVENTS_PER_REFERRAL)
+        if seed_cache.enabled():
+            seed_cache.insert_referrals(app, referral, first, total,
+                                        lambda n: bar.update(task, advance=n))
+            return first + total
         for start in range(first, first + total, CHUNK):
-            app.save(*(referral(n) for n in range(start, min(start + CHUNK, first + total))))
-            bar.update(task, advance=CHUNK)
+            batch = [referral(n) for n in range(start, min(start + CHUNK, first + total))]
+            app.save(*batch)
+            bar.update(task, advance=len(batch) * EVENTS_PER_REFERRAL)
     return first + total
 
 
