@@ -10,7 +10,8 @@ without paying again for building, hashing and encrypting a million events.
 
 The cache is keyed by the recipe's source, the domain package's source, the eventsourcing
 version and a digest of the cipher key, so a change to any of them builds new parts.
-Set HUB_BENCH_SEED_CACHE=0 to seed through `Application.save` as before.
+Set HUB_BENCH_SEED_CACHE=0 to seed through `Application.save` as before, and
+HUB_BENCH_SEED_CACHE_DIR to share one cache between checkouts.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from domain.base import HubAggregate
 
 Recipe = Callable[[int], HubAggregate]
 REPOSITORY = Path(__file__).resolve().parents[1]
-CACHE = REPOSITORY / "bench" / ".cache" / "seed"
+CACHE = Path(os.environ.get("HUB_BENCH_SEED_CACHE_DIR") or REPOSITORY / "bench" / ".cache" / "seed")
 PART = 10_000  # referrals per cache file
 INSERT_CHUNK = 5_000  # stored events per insert_events transaction
 
