@@ -131,3 +131,23 @@ def insert_referrals(app: HubApplication, recipe: Recipe, first: int, count: int
     for chunk in cached_events(folder, first, first + count):
         app.recorder.insert_events(chunk)
         advance(len(chunk))
+
+
+def main() -> None:
+    """Build the cache ahead of a run: `python -m bench.seed_cache --events 1000000`."""
+    import argparse
+
+    from bench.audit_data import referral_with_eight_notes
+    from bench.projection_rebuild import EVENTS_PER_REFERRAL, referral
+    from tests.stores import TEST_CIPHER_KEY
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    events = parser.parse_args().events
+    for recipe, per_referral in ((referral, EVENTS_PER_REFERRAL), (referral_with_eight_notes, 10)):
+        referrals = (events + 1000) // per_referral  # submit/list_scaling seed 1k events first
+        print("building", ensure_parts(recipe, TEST_CIPHER_KEY, range(-(-referrals // PART))))
+
+
+if __name__ == "__main__":
+    main()
