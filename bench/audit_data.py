@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from rich.progress import Progress
 
+from bench import seed_cache
 from domain.application import HubApplication
 from domain.base import Caller
 from domain.referral import Referral
@@ -40,16 +41,26 @@ def referral(n: int, notes: int) -> Referral:
     return r
 
 
+def referral_with_eight_notes(n: int) -> Referral:
+    """The seed cache's recipe for `fill`'s default: ten events per referral."""
+    return referral(n, 8)
+
+
 def fill(app: HubApplication, events: int, per_referral: int = 10, batch: int = 200) -> int:
-    """Append about `events` events; returns how many were written."""
+    """Append about `events` events; returns how many were written.
+
+    Into an empty store with the default shape, the stored events come from the seed cache
+    (bench/seed_cache.py; HUB_BENCH_SEED_CACHE=0 saves them through `app.save` instead)."""
+    cacheable = per_referral == 10 and not app.recorder.max_notification_id()
     agencies(app)
-    written, n = 0, 0
+    count = -(-events // (batch * per_referral)) * batch  # whole batches, as before
     with Progress() as progress:
-        task = progress.add_task("writing events", total=events)
-        while written < events:
-            group = [referral(n + i, per_referral - 2) for i in range(batch)]
-            app.save(*group)
-            n += batch
-            written += batch * per_referral
+        task = progress.add_task("writing events", total=count * per_referral)
+        if cacheable and seed_cache.enabled():
+            seed_cache.insert_referrals(app, referral_with_eight_notes, 0, count,
+                                        lambda n: progress.update(task, advance=n))
+            return count * per_referral
+        for n in range(0, count, batch):
+            app.save(*(referral(n + i, per_referral - 2) for i in range(batch)))
             progress.update(task, advance=batch * per_referral)
-    return written
+    return count * per_referral

@@ -7,11 +7,11 @@ handler per event type; a batch of events is applied in one view transaction (`C
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
 
+import orjson
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
@@ -68,7 +68,7 @@ class CaseBatch:
         ids = {str(e.originator_id) for e in events
                if isinstance(e, Case.Event) and not isinstance(e, Case.Opened)}
         for cid, sealed in self.store.load_cases(self.txn, ids).items():
-            self.docs[cid] = json.loads(self.sealer.decrypt(sealed))
+            self.docs[cid] = orjson.loads(self.sealer.decrypt(sealed))
         slugs = {p["agency"] for e in events for p in getattr(e, "participants", [])}
         slugs |= {s for e in events if isinstance(s := getattr(e, "agency", None), str)}
         slugs |= {s for e in events if isinstance(s := getattr(e, "referrer", None), str)}
@@ -91,7 +91,7 @@ class CaseBatch:
     def flush(self) -> None:
         for cid in sorted(self.dirty):
             doc = self.docs[cid]
-            plain = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+            plain = orjson.dumps(doc)  # compact UTF-8, as json.dumps; ~15x faster
             self.changes.cases.append({
                 "id": cid, "created_at": doc["created_at"], "status": doc["status"],
                 "risk_level": doc["risk_level"], "next_review_on": doc["next_review_on"],

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.utils import get_topic
 
@@ -76,7 +77,7 @@ class BoardBatch:
         ids = {e.originator_id for e in events if isinstance(e, Referral.Event)} - {
             e.originator_id for e in events if isinstance(e, Referral.Submitted)}
         for rid, row in self.store.load_referrals(self.txn, map(str, ids)).items():
-            self.docs[rid] = json.loads(self.sealer.decrypt(row["doc"]))
+            self.docs[rid] = orjson.loads(self.sealer.decrypt(row["doc"]))
         self.docs_by_uuid = {i: self.docs[str(i)] for i in ids if str(i) in self.docs}
         slugs = {getattr(e, "to_agency", None) for e in events} | {
             getattr(e, "from_agency", None) for e in events}
@@ -108,7 +109,7 @@ class BoardBatch:
         self.store.save(self.txn, rows, self.parties, self.new_agencies)
 
     def _row(self, doc: Doc) -> dict[str, Any]:
-        plain = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+        plain = orjson.dumps(doc)  # compact UTF-8, as json.dumps; ~15x faster
         return {"id": doc["id"], "created_at": doc["created_at"], "status": doc["status"],
                 "category": doc["category"], "from_agency": doc["from_agency"],
                 "to_agency": doc["to_agency"],

@@ -14,6 +14,9 @@ from eventsourcing.projection import Projection
 from projections.engine.tracked import Txn
 
 BATCH_SIZE = 1000
+# A rebuild applies pages this many times larger: fewer commits, and a referral whose events
+# are spread over the log is loaded and rewritten fewer times.
+REBUILD_FACTOR = 10
 
 V = TypeVar("V")
 T = TypeVar("T", bound=Txn)
@@ -26,6 +29,7 @@ class LockedView(Protocol[T]):
 
     def locked(self, application_name: str) -> Any: ...
     def reset(self, application_name: str) -> None: ...
+    def restore_indexes(self, application_name: str) -> None: ...
     def analyze(self) -> None: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
 
@@ -83,25 +87,30 @@ class Catchup:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event up to the head as it is now; returns how many were applied."""
+        return self._catch_up(self.batch_size, progress)
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Empty the view, its tracking and its secondary indexes in one transaction, catch up
+        from zero in large pages, then build the indexes (also when the catch-up fails)."""
+        self.view.reset(self.app_name)
+        try:
+            return self._catch_up(self.batch_size * REBUILD_FACTOR, progress)
+        finally:
+            self.view.restore_indexes(self.app_name)
+
+    def _catch_up(self, size: int, progress: Progress | None) -> int:
         head, applied = self.head(), 0
         while (position := self.position()) < head:
-            applied += self._batch(position, head)
+            applied += self._batch(position, head, size)
             if progress is not None:
                 progress(self.position(), head)
         return applied
 
-    def rebuild(self, progress: Progress | None = None) -> int:
-        """Empty the view and its tracking in one transaction, then catch up from zero."""
-        self.view.reset(self.app_name)
-        applied = self.catch_up(progress)
-        self.view.analyze()
-        return applied
-
-    def _batch(self, start: int, head: int) -> int:
+    def _batch(self, start: int, head: int, size: int) -> int:
         """Read and decode outside the lock; apply only if nobody moved the position."""
         notifications = self.application.recorder.select_notifications(  # type: ignore[attr-defined]
-            start + 1, self.batch_size, stop=head, topics=self.projection.topics)
-        end = notifications[-1].id if len(notifications) == self.batch_size else head
+            start + 1, size, stop=head, topics=self.projection.topics)
+        end = notifications[-1].id if len(notifications) == size else head
         mapper = self.application.mapper
         events = [mapper.to_domain_event(n) for n in notifications]
         with self.view.locked(self.app_name) as txn:

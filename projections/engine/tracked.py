@@ -10,6 +10,7 @@ the transaction, so several processes may call `catch_up()` at once and apply ea
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -69,12 +70,20 @@ class SqlTxn(Txn):
         return [dict(row) for row in self.cursor.fetchall()]
 
 
+INDEX_NAME = re.compile(r"CREATE INDEX IF NOT EXISTS (\w+) ON ")
+
+
 class SqlSchema:
     """What a concrete SQL view declares: its tracking table, data tables and DDL."""
 
     tracking_table: ClassVar[str]
     data_tables: ClassVar[tuple[str, ...]]
     data_statements: ClassVar[tuple[str, ...]]  # CREATE TABLE / INDEX IF NOT EXISTS
+
+    @classmethod
+    def index_statements(cls) -> list[tuple[str, str]]:
+        """(name, CREATE INDEX statement) of each secondary index the DDL declares."""
+        return [(m.group(1), s) for s in cls.data_statements if (m := INDEX_NAME.match(s))]
 
 
 class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
@@ -113,10 +122,15 @@ class SQLiteTrackedView(SqlSchema, SQLiteTrackingRecorder):
             conn.commit()
 
     def reset(self, application_name: str) -> None:
-        """Empty the view and forget its position, in one transaction."""
+        """Empty the view, forget its position and drop its secondary indexes, in one
+        transaction (`restore_indexes` builds them again once the rebuild has caught up)."""
         with self.locked(application_name) as txn:
-            _reset(txn, self.data_tables, self.tracking_table, application_name)
+            _reset(txn, self, "DELETE FROM {}", application_name)
 
+    def restore_indexes(self, application_name: str) -> None:
+        """Create any secondary index the view lacks (after a rebuild), then ANALYZE."""
+        _restore_indexes(self, self.locked(application_name))
+        _analyze(self, self.datastore.transaction)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load (a rebuild)."""
@@ -144,10 +158,15 @@ class PostgresTrackedView(SqlSchema, PostgresTrackingRecorder):
                          lambda t: self._insert_tracking(curs, t))
 
     def reset(self, application_name: str) -> None:
-        """Empty the view and forget its position, in one transaction."""
+        """Empty the view, forget its position and drop its secondary indexes, in one
+        transaction (TRUNCATE: no dead rows left for the rebuild to write among)."""
         with self.locked(application_name) as txn:
-            _reset(txn, self.data_tables, self.tracking_table, application_name)
+            _reset(txn, self, "TRUNCATE {}", application_name)
 
+    def restore_indexes(self, application_name: str) -> None:
+        """Create any secondary index the view lacks (after a rebuild), then ANALYZE."""
+        _restore_indexes(self, self.locked(application_name))
+        _analyze(self, self.datastore.transaction)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load (a rebuild)."""
@@ -160,10 +179,21 @@ def _analyze(view: SqlSchema, transaction: Any) -> None:
             cursor.execute(f"ANALYZE {table}")
 
 
-def _reset(txn: SqlTxn, tables: Sequence[str], tracking_table: str, app: str) -> None:
-    for table in tables:
-        txn.run(f"DELETE FROM {table}")
-    txn.run(f"DELETE FROM {tracking_table} WHERE application_name = ?", (app,))
+def _reset(txn: SqlTxn, view: SqlSchema, empty: str, app: str) -> None:
+    # A rebuild fills the tables faster without indexes to maintain, and sorting each index
+    # once at the end costs less than inserting every row into it; the primary keys stay,
+    # since upserts and the per-batch loads use them.
+    for name, _ in view.index_statements():
+        txn.run(f"DROP INDEX IF EXISTS {name}")
+    for table in view.data_tables:
+        txn.run(empty.format(table))
+    txn.run(f"DELETE FROM {view.tracking_table} WHERE application_name = ?", (app,))
+
+
+def _restore_indexes(view: SqlSchema, locked: Any) -> None:
+    with locked as txn:  # the projection's lock: catch-ups wait, readers go on
+        for _, statement in view.index_statements():
+            txn.run(statement)
 
 
 class MemoryTrackedView(POPOTrackingRecorder):
@@ -185,6 +215,9 @@ class MemoryTrackedView(POPOTrackingRecorder):
 
     def analyze(self) -> None:
         """Nothing to plan in memory."""
+
+    def restore_indexes(self, application_name: str) -> None:
+        """No indexes in memory."""
 
     def reset(self, application_name: str) -> None:
         with self._database_lock:
