@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -100,22 +101,50 @@ class Catchup:
 
     def _catch_up(self, size: int, progress: Progress | None) -> int:
         head, applied = self.head(), 0
+        if head - self.position() > size:
+            return self._catch_up_pipelined(head, size, progress)
         while (position := self.position()) < head:
-            applied += self._batch(position, head, size)
+            applied += self._apply(position, *self._read(position, head, size)) or 0
             if progress is not None:
                 progress(self.position(), head)
         return applied
 
-    def _batch(self, start: int, head: int, size: int) -> int:
-        """Read and decode outside the lock; apply only if nobody moved the position."""
+    def _catch_up_pipelined(self, head: int, size: int, progress: Progress | None) -> int:
+        """Many pages behind: read and decode the next page in a second thread while this one
+        applies the current page (the store's and the view's waits overlap the decoding)."""
+        applied, position = 0, self.position()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catchup-read") as reader:
+            ahead = reader.submit(self._read, position, head, size)
+            while ahead is not None:
+                end, events = ahead.result()
+                ahead = reader.submit(self._read, end, head, size) if end < head else None
+                done = self._apply(position, end, events)
+                if done is None:  # another process moved the position: read from there
+                    if ahead is not None:
+                        ahead.result()
+                    position = self.position()
+                    ahead = reader.submit(self._read, position, head, size) \
+                        if position < head else None
+                else:
+                    applied, position = applied + done, end
+                if progress is not None:
+                    progress(position, head)
+        return applied
+
+    def _read(self, start: int, head: int, size: int) -> tuple[int, list[Any]]:
+        """The page after `start` (up to `head`), decoded; and the position it ends at."""
         notifications = self.application.recorder.select_notifications(  # type: ignore[attr-defined]
             start + 1, size, stop=head, topics=self.projection.topics)
         end = notifications[-1].id if len(notifications) == size else head
         mapper = self.application.mapper
-        events = [mapper.to_domain_event(n) for n in notifications]
+        return end, [mapper.to_domain_event(n) for n in notifications]
+
+    def _apply(self, start: int, end: int, events: list[Any]) -> int | None:
+        """Apply a page read after `start`; None if another process moved the position
+        meanwhile (it applied this page: read again from where it stands)."""
         with self.view.locked(self.app_name) as txn:
             if (txn.position or 0) != start:
-                return 0  # another process applied this page meanwhile; read again
+                return None
             self.projection.apply(txn, events)
             txn.track(Tracking(self.app_name, end))
         return len(events)

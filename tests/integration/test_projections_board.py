@@ -245,3 +245,29 @@ def test_a_failed_rebuild_still_restores_the_indexes(store, app, boards, monkeyp
     with pytest.raises(RuntimeError):
         boards.referrals.catchup.rebuild()
     assert index_names(store) >= declared
+
+
+def test_a_pipelined_catch_up_overtaken_by_another_reads_on_from_where_it_stands(
+        store, app, boards, monkeypatch) -> None:
+    """Many pages behind, the next page is read while one is applied; when another catch-up
+    moves the position in between, the pages read ahead are dropped and nothing applies twice."""
+    made = {str(submit(app, "jm-civil", "wh-health").id) for _ in range(12)}
+    other = open_boards(store, app)
+    catchup = boards.referrals.catchup
+    catchup.batch_size = 3
+    read, overtaken = catchup._read, []
+
+    def read_then_overtake(start: int, head: int, size: int) -> Any:
+        page = read(start, head, size)
+        if start > 0 and not overtaken:  # after the first page: the other applies the rest
+            overtaken.append(other.referrals.catch_up())
+        return page
+
+    monkeypatch.setattr(catchup, "_read", read_then_overtake)
+    applied = boards.referrals.catch_up()
+    assert overtaken and overtaken[0] > 0
+    assert applied + overtaken[0] == 12 + 4  # each referral and agency event applied once
+    assert catchup.status().lag == 0
+    ids = listed(boards.referrals, agency="wh-health", box="all", limit=20)
+    assert len(ids) == len(set(ids)) and set(ids) == made
+    other.close()
