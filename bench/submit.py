@@ -164,11 +164,11 @@ def report_reads(app: HubApplication, settings: Settings, base: str, tokens: dic
         seed(app, events - stored, first=following)
     total = app.recorder.max_notification_id() or 0
     big = reads(base, tokens[AGENCIES[0]], referral_id)
-    for name in small:
-        console.print(f"{name:10} ~1k events: median {small[name].median_ms:6.2f} ms  "
+    for name, before in small.items():
+        console.print(f"{name:10} ~1k events: median {before.median_ms:6.2f} ms  "
                       f"{total:>9,} events: median {big[name].median_ms:6.2f} ms "
                       f"(p99 {big[name].p99_ms:6.2f})  ratio "
-                      f"{big[name].median_ms / small[name].median_ms:.2f}")
+                      f"{big[name].median_ms / before.median_ms:.2f}")
 
 
 def main() -> None:
