@@ -30,6 +30,8 @@ class LockedView(Protocol[T]):
 
     def locked(self, application_name: str) -> Any: ...
     def reset(self, application_name: str) -> None: ...
+    read_ahead: bool  # whether decoding the next page overlaps the view's writes
+
     def restore_indexes(self, application_name: str) -> None: ...
     def analyze(self) -> None: ...
     def max_tracking_id(self, application_name: str) -> int | None: ...
@@ -101,7 +103,7 @@ class Catchup:
 
     def _catch_up(self, size: int, progress: Progress | None) -> int:
         head, applied = self.head(), 0
-        if head - self.position() > size:
+        if self.view.read_ahead and head - self.position() > size:
             return self._catch_up_pipelined(head, size, progress)
         while (position := self.position()) < head:
             applied += self._apply(position, *self._read(position, head, size)) or 0
@@ -110,8 +112,9 @@ class Catchup:
         return applied
 
     def _catch_up_pipelined(self, head: int, size: int, progress: Progress | None) -> int:
-        """Many pages behind: read and decode the next page in a second thread while this one
-        applies the current page (the store's and the view's waits overlap the decoding)."""
+        """Many pages behind, on a view written by another process (PostgreSQL): read and
+        decode the next page in a second thread while this one applies the current page, so
+        the server's writes overlap the decoding."""
         applied, position = 0, self.position()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="catchup-read") as reader:
             ahead = reader.submit(self._read, position, head, size)

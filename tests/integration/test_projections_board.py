@@ -247,10 +247,12 @@ def test_a_failed_rebuild_still_restores_the_indexes(store, app, boards, monkeyp
     assert index_names(store) >= declared
 
 
-def test_a_pipelined_catch_up_overtaken_by_another_reads_on_from_where_it_stands(
-        store, app, boards, monkeypatch) -> None:
-    """Many pages behind, the next page is read while one is applied; when another catch-up
-    moves the position in between, the pages read ahead are dropped and nothing applies twice."""
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_a_catch_up_overtaken_by_another_reads_on_from_where_it_stands(
+        store, app, boards, monkeypatch, read_ahead) -> None:
+    """Many pages behind (the next page read while one is applied, or not): when another
+    catch-up moves the position in between, what was read is dropped, nothing applies twice."""
+    monkeypatch.setattr(boards.referrals.view, "read_ahead", read_ahead)
     made = {str(submit(app, "jm-civil", "wh-health").id) for _ in range(12)}
     other = open_boards(store, app)
     catchup = boards.referrals.catchup
