@@ -218,8 +218,8 @@ class NoteRecordSchema(Schema):
 
 def _out(*, enum: tuple[str, ...] | None = None, fmt: str | None = None) -> fields.String:
     metadata: dict[str, Any] = {}
-    if enum:
-        metadata["enum"] = list(enum)
+    if enum:  # OpenAPI 3.0: a nullable enum allows null only when it lists null
+        metadata["enum"] = [*enum, None]
     if fmt:
         metadata["format"] = fmt
     return fields.String(allow_none=True, metadata=metadata)
