@@ -12,16 +12,9 @@ from domain.application import HubApplication
 from domain.presentation import chain_breaks
 from domain.referral import Referral
 from projections.audit.history import access_log
-from tests.referral_world import caller, register_world, submission, with_clock
+from tests.referral_world import caller, submission
 
 REF, REC = caller("ref"), caller("rec")
-
-
-@pytest.fixture
-def app(application: HubApplication) -> HubApplication:
-    with_clock(application)
-    register_world(application)
-    return application
 
 
 @pytest.fixture

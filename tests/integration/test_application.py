@@ -22,21 +22,11 @@ from tests.referral_world import (
     caller,
     inspector,
     payload,
-    register_world,
     submission,
     walk,
-    with_clock,
 )
 
 REF, REC = caller("ref"), caller("rec")
-
-
-@pytest.fixture
-def app(application: HubApplication) -> HubApplication:
-    """The application on each store, with the test world registered and a manual clock."""
-    with_clock(application)
-    register_world(application)
-    return application
 
 
 def submit(app: HubApplication, who: Caller = REF, **overrides: Any) -> Referral:
