@@ -86,7 +86,7 @@ def run_jobs(settings: Settings, jobs: list[str] | None = None) -> None:
         thread.start()
     log.info("jobs started: %s", ", ".join(t.name for t in threads) or "none")
     while not stop.wait(1.0):
-        if os.getppid() != parent:  # our gunicorn master died (kill -9): do not linger
+        if os.getppid() != parent:  # `hub serve`'s main process died (kill -9): do not linger
             stop.set()
     for thread in threads:
         thread.join(timeout=30)

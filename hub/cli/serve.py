@@ -1,7 +1,9 @@
-"""`hub serve`: the REST API under gunicorn (workers × threads); background jobs run once, apart."""
+"""`hub serve`: the REST API under granian (workers × threads); background jobs run once, apart."""
 
 from __future__ import annotations
 
+import logging
+import logging.config
 import os
 import subprocess
 import sys
@@ -10,7 +12,6 @@ import time
 from typing import Any
 
 import click
-from gunicorn.app.base import BaseApplication
 
 from adapters.settings import Settings
 from hub.cli.db import init as db_init
@@ -52,24 +53,23 @@ def default_workers() -> int:
 
 
 def logconfig() -> dict[str, Any]:
-    """gunicorn's own messages as JSON lines too (the hub's request lines come from hub.logs)."""
+    """granian's own messages as JSON lines too (the hub's request lines come from hub.logs)."""
+    json_lines = {"handlers": ["stderr"], "level": "INFO", "propagate": False}
     return {
         "version": 1, "disable_existing_loggers": False,
         "formatters": {"json": {"()": "hub.logs.JsonFormatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                                 "stream": "ext://sys.stderr"}},
         "root": {"handlers": ["stderr"], "level": "WARNING"},
-        "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO",
-                                       "propagate": False, "qualname": "gunicorn.error"},
-                    "gunicorn.access": {"handlers": [], "level": "INFO", "propagate": False,
-                                        "qualname": "gunicorn.access"}},
+        "loggers": {"_granian": json_lines, "hub.serve": json_lines,
+                    "granian.access": {"handlers": [], "level": "INFO", "propagate": False}},
     }
 
 
 class JobsSupervisor:
-    """Keeps one `hub jobs` process alive beside the gunicorn master (never one per worker).
+    """Keeps one `hub jobs` process alive beside the server's main process (never one per worker).
 
-    A separate process, not threads in the master: the master forks workers, and a forked
+    A separate process, not threads in the main process: it forks the workers, and a forked
     worker must not inherit the jobs' database connections.
     """
 
@@ -104,56 +104,28 @@ class JobsSupervisor:
             self.process.kill()
 
 
-SUPERVISOR: dict[str, JobsSupervisor] = {}
+def server(host: str, port: int, workers: int, threads: int, jobs: bool) -> Any:
+    """granian serving `hub.wsgi:app` with the settings of `hub serve`, and its hooks.
 
+    granian parses HTTP in Rust threads and takes the GIL only to call the app: on this
+    project's submit path it cost ~1.6 ms less server CPU per request than gunicorn's gthread
+    workers, measured side by side (docs/benchmarks.md). Each worker process builds its own app
+    on its first request (hub.wsgi), after the fork; one jobs process runs beside the workers.
+    """
+    from granian import Granian
+    from granian.constants import Interfaces
 
-def on_starting(server: Any) -> None:
-    """gunicorn master hook for `gunicorn -c deploy/gunicorn.conf.py` (`hub serve` does it first)."""
-    prepare_store(Settings.from_env())
-
-
-def when_ready(server: Any) -> None:
-    """gunicorn master hook: start the background jobs once, unless `--no-jobs`."""
-    if os.environ.get("HUB_JOBS", "on") == "off":
-        return
-    SUPERVISOR["jobs"] = JobsSupervisor()
-    SUPERVISOR["jobs"].start()
-
-
-def on_exit(server: Any) -> None:
-    """gunicorn master hook: stop the background jobs after the workers have stopped."""
-    if "jobs" in SUPERVISOR:
-        SUPERVISOR.pop("jobs").stop()
-
-
-class HubServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn, configured in code; each worker builds its own app after the fork."""
-
-    def __init__(self, options: dict[str, Any]) -> None:
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-        if "control_socket_disable" in self.cfg.settings:  # gunicorn ≥ 25: one path per host
-            self.cfg.set("control_socket_disable", True)
-
-    def load(self) -> Any:
-        from hub.app import create_app
-
-        return create_app()
-
-
-def server_options(host: str, port: int, workers: int, threads: int) -> dict[str, Any]:
-    """gunicorn settings of `hub serve` (deploy/gunicorn.conf.py mirrors them)."""
-    return {
-        "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-        "worker_class": "gthread", "timeout": 60, "graceful_timeout": GRACEFUL_SECONDS,
-        "keepalive": 5, "preload_app": False, "proc_name": "hub", "accesslog": None,
-        "logconfig_dict": logconfig(), "when_ready": when_ready, "on_exit": on_exit,
-        "forwarded_allow_ips": os.environ.get("HUB_FORWARDED_ALLOW_IPS", "127.0.0.1"),
-    }
+    granian = Granian(
+        "hub.wsgi:app", address=host, port=port, interface=Interfaces.WSGI, workers=workers,
+        blocking_threads=threads, websockets=False, log_dictconfig=logconfig(),
+        log_access=False, respawn_failed_workers=True, workers_kill_timeout=GRACEFUL_SECONDS,
+        process_name="hub")
+    if jobs:
+        supervisor = JobsSupervisor()
+        granian.on_startup(supervisor.start)
+        granian.on_shutdown(supervisor.stop)
+    granian.on_shutdown(lambda: logging.getLogger("hub.serve").info("hub serve stopped"))
+    return granian
 
 
 @click.command()
@@ -162,15 +134,15 @@ def server_options(host: str, port: int, workers: int, threads: int) -> dict[str
 @click.option("--workers", type=click.IntRange(1), envvar="HUB_WORKERS",
               help="Worker processes [default: 2 per core].")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
-              envvar="HUB_THREADS", help="Threads per worker.")
+              envvar="HUB_THREADS", help="Threads per worker running the app.")
 @click.option("--jobs/--no-jobs", default=True, show_default=True,
               help="Run the background jobs (SLA sweep, ...) beside the server.")
 def serve(host: str, port: int, workers: int | None, threads: int, jobs: bool) -> None:
-    """Serve the REST API and the web pages with gunicorn (several workers and threads)."""
+    """Serve the REST API and the web pages with granian (several workers and threads)."""
     prepare_store(Settings.from_env())
-    os.environ["HUB_JOBS"] = "on" if jobs else "off"
-    import hub.app  # noqa: F401 - import once in the master (no connections): workers fork ready
-    HubServer(server_options(host, port, workers or default_workers(), threads)).run()
+    logging.config.dictConfig(logconfig())
+    import hub.app  # noqa: F401 - import once in the main process (no connections): workers fork ready
+    server(host, port, workers or default_workers(), threads, jobs).serve()
 
 
 @click.command()

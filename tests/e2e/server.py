@@ -107,7 +107,7 @@ class HubProcess:
         raise TimeoutError(f"hub serve not ready after {timeout}s:\n{self.log()}")
 
     def kill(self) -> None:
-        """kill -9 of the whole process group (master, workers, jobs); waits until it is gone."""
+        """kill -9 of the whole process group (main process, workers, jobs); waits until it is gone."""
         assert self.process is not None
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(30)
@@ -118,7 +118,7 @@ class HubProcess:
         return wait_for(lambda: not self.group_alive(), timeout)
 
     def terminate(self, timeout: float = 60.0) -> int:
-        """SIGTERM to the master only, as a service manager sends it; its exit status."""
+        """SIGTERM to the main process only, as a service manager sends it; its exit status."""
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout)

@@ -70,7 +70,7 @@ def test_sigterm_stops_every_process(stoppable: HubProcess) -> None:
     assert wait_for(lambda: "jobs started" in server.log(), 60)
     assert server.terminate() == 0
     assert server.wait_gone(30), "a worker or the jobs process outlived the master"
-    assert "Shutting down: Master" in server.log()
+    assert "hub serve stopped" in server.log()
 
 
 def test_request_log_has_request_id_and_no_secrets(
