@@ -56,8 +56,10 @@ def store_env(settings: Settings, *, create_tables: bool) -> dict[str, str]:
     if settings.is_sqlite:
         path = settings.sqlite_path
         path.parent.mkdir(parents=True, exist_ok=True)
-        # SQLite's CREATE TABLE IF NOT EXISTS is safe for several processes at once.
-        env.update(PERSISTENCE_MODULE="eventsourcing.sqlite", SQLITE_DBNAME=str(path),
+        # SQLite's CREATE TABLE IF NOT EXISTS is safe for several processes at once. Writers
+        # from several processes queue on a file lock (adapters/sqlite_store.py).
+        env.update(PERSISTENCE_MODULE="adapters.sqlite_store:QueuedWritersFactory",
+                   SQLITE_DBNAME=str(path),
                    SQLITE_LOCK_TIMEOUT="30", CREATE_TABLE="y")
         return env
     pg = settings.postgres_params()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 
+import orjson
 from flask import Flask, Response, g, request
 
 log = logging.getLogger("hub.access")
@@ -19,14 +20,19 @@ class JsonFormatter(logging.Formatter):
     FIELDS = ("request_id", "method", "path", "status", "duration_ms", "agency", "user", "role")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = {"time": self.formatTime(record), "level": record.levelname,
+        line = {"time": _utc(record.created), "level": record.levelname,
                 "logger": record.name, "pid": record.process, "message": record.getMessage()}
         for name in self.FIELDS:
             if hasattr(record, name):
                 line[name] = getattr(record, name)
         if record.exc_info:
             line["error"] = record.exc_info[0].__name__ if record.exc_info[0] else "error"
-        return json.dumps(line, ensure_ascii=False)
+        return orjson.dumps(line, default=str).decode()
+
+
+def _utc(created: float) -> str:
+    """ISO 8601 in UTC with milliseconds: `2026-11-23T16:47:00.123Z`."""
+    return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def configure(level: str = "INFO") -> None:
