@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import requests
 
@@ -139,7 +139,7 @@ class HubProcess:
                 records.append(json.loads(line))
         return records
 
-    def __enter__(self) -> HubProcess:
+    def __enter__(self) -> Self:
         return self.start() if self.process is None else self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,

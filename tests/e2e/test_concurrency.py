@@ -25,17 +25,17 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 def accepted(request: pytest.FixtureRequest,
              tmp_path: Path) -> Iterator[tuple[HubProcess, Settings, dict[str, str], str]]:
     """A running hub (4 workers × 4 threads) and one accepted referral."""
-    with seeded_store(request.param, tmp_path) as (settings, tokens):
-        with HubProcess(hub_env(settings), tmp_path, workers=4, threads=4) as server:
-            created = requests.post(server.url("/api/v1/referrals"), timeout=30,
-                                    json=referral_body(tokens["receiver_agency"]),
-                                    headers=bearer(tokens["referrer"]))
-            assert created.status_code == 201, created.text
-            rid = created.json()["id"]
-            accept = requests.post(server.url(f"/api/v1/referrals/{rid}/accept"), json={},
-                                   headers=bearer(tokens["receiver"]), timeout=30)
-            assert accept.status_code == 200, accept.text
-            yield server, settings, tokens, rid
+    with seeded_store(request.param, tmp_path) as (settings, tokens), \
+            HubProcess(hub_env(settings), tmp_path, workers=4, threads=4) as server:
+        created = requests.post(server.url("/api/v1/referrals"), timeout=30,
+                                json=referral_body(tokens["receiver_agency"]),
+                                headers=bearer(tokens["referrer"]))
+        assert created.status_code == 201, created.text
+        rid = created.json()["id"]
+        accept = requests.post(server.url(f"/api/v1/referrals/{rid}/accept"), json={},
+                               headers=bearer(tokens["receiver"]), timeout=30)
+        assert accept.status_code == 200, accept.text
+        yield server, settings, tokens, rid
 
 
 def stored_notes(settings: Settings, rid: str) -> list[str]:

@@ -32,18 +32,18 @@ def served(request: pytest.FixtureRequest,
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProcess, dict[str, str]]]:
     """A running `hub serve` (3 workers) over a fresh, seeded store of each kind."""
     tmp_path = tmp_path_factory.mktemp(request.param)
-    with seeded_store(request.param, tmp_path) as (settings, tokens):
-        with HubProcess(hub_env(settings), tmp_path, workers=3, threads=4) as server:
-            yield server, tokens
+    with seeded_store(request.param, tmp_path) as (settings, tokens), \
+            HubProcess(hub_env(settings), tmp_path, workers=3, threads=4) as server:
+        yield server, tokens
 
 
 @pytest.fixture(params=STORES)
 def stoppable(request: pytest.FixtureRequest,
               tmp_path: Path) -> Iterator[HubProcess]:
     """A running `hub serve` of its own, for a test that stops it."""
-    with seeded_store(request.param, tmp_path) as (settings, _):
-        with HubProcess(hub_env(settings), tmp_path, workers=3, threads=2) as server:
-            yield server
+    with seeded_store(request.param, tmp_path) as (settings, _), \
+            HubProcess(hub_env(settings), tmp_path, workers=3, threads=2) as server:
+        yield server
 
 
 def test_probes_answer(served: tuple[HubProcess, dict[str, str]]) -> None:
@@ -98,20 +98,20 @@ def test_request_log_has_request_id_and_no_secrets(
 
 
 def test_readyz_is_503_when_postgres_is_gone(tmp_path: Path) -> None:
-    with seeded_store("postgres", tmp_path) as (settings, _):
-        with HubProcess(hub_env(settings), tmp_path, workers=2, threads=2) as server:
-            dbname = settings.postgres_params()["dbname"]
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE "{dbname}" WITH (FORCE)')
-            assert requests.get(server.url("/readyz"), timeout=60).status_code == 503
-            assert requests.get(server.url("/healthz"), timeout=10).status_code == 200
+    with seeded_store("postgres", tmp_path) as (settings, _), \
+            HubProcess(hub_env(settings), tmp_path, workers=2, threads=2) as server:
+        dbname = settings.postgres_params()["dbname"]
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{dbname}" WITH (FORCE)')
+        assert requests.get(server.url("/readyz"), timeout=60).status_code == 503
+        assert requests.get(server.url("/healthz"), timeout=10).status_code == 200
 
 
 def test_serve_refuses_postgres_without_tables(tmp_path: Path) -> None:
     with fresh_postgres_database() as url:
         env = hub_env(Settings(database_url=url, cipher_key=TEST_CIPHER_KEY))
         done = subprocess.run([str(HUB), "serve", "--port", "1"], env=env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=60)
+                              capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
     assert "hub db init" in done.stderr
 
