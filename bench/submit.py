@@ -35,6 +35,7 @@ from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
+from hub.cli.serve import default_workers
 from tests.e2e.server import bearer, group_members, referral_body
 
 console = Console(width=160)
@@ -212,7 +213,8 @@ def main() -> None:
     parser.add_argument("--store", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--submits", type=int, default=2000)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--workers", type=int, default=max(2, 2 * (os.cpu_count() or 1)))
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="as `hub serve` (1 per core, at least 2)")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--client", choices=sorted(CLIENTS), default="socket",
                         help="HTTP client of the submit runs (all send the same requests)")

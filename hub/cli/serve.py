@@ -48,8 +48,11 @@ def prepare_store(settings: Settings) -> None:
 
 
 def default_workers() -> int:
-    """Two workers per core: a request spends much of its time waiting on the store."""
-    return max(2, 2 * (os.cpu_count() or 1))
+    """One worker process per core, at least two: each runs `--threads` app threads, which
+    cover a request's waits on the store; more processes than cores only contend for the cores
+    and the store's write lock (granian, 2 cores, SQLite: 2 workers ~2.6 ms of server CPU per
+    submit, 4 workers ~3.5 ms, side by side; docs/benchmarks.md)."""
+    return max(2, os.cpu_count() or 1)
 
 
 def logconfig() -> dict[str, Any]:
@@ -132,7 +135,7 @@ def server(host: str, port: int, workers: int, threads: int, jobs: bool) -> Any:
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="HUB_HOST")
 @click.option("--port", default=8000, show_default=True, type=int, envvar="HUB_PORT")
 @click.option("--workers", type=click.IntRange(1), envvar="HUB_WORKERS",
-              help="Worker processes [default: 2 per core].")
+              help="Worker processes [default: 1 per core, at least 2].")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1),
               envvar="HUB_THREADS", help="Threads per worker running the app.")
 @click.option("--jobs/--no-jobs", default=True, show_default=True,
