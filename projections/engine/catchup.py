@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import Projection
 
+from projections.engine.decoding import LeanDecoder
 from projections.engine.tracked import Txn
 
 BATCH_SIZE = 1000
@@ -80,6 +81,7 @@ class Catchup:
         self.projection, self.application = projection, application
         self.view: LockedView[Any] = projection.view
         self.batch_size = batch_size
+        self.decoder = LeanDecoder(application.mapper)
 
     @property
     def app_name(self) -> str:
@@ -149,8 +151,7 @@ class Catchup:
         notifications = self.application.recorder.select_notifications(  # type: ignore[attr-defined]
             start + 1, size, stop=stop, topics=self.projection.topics)
         end = notifications[-1].id if len(notifications) == size else stop
-        mapper = self.application.mapper
-        return end, [mapper.to_domain_event(n) for n in notifications]
+        return end, self.decoder.decode(notifications)
 
     def _apply(self, start: int, end: int, events: list[Any]) -> int | None:
         """Apply a page read after `start`; None if another process moved the position
