@@ -204,6 +204,20 @@ class Frontier:
             peaks.append(leaf)
         self.size = size
 
+    def absorb(self, root: bytes, height: int) -> None:
+        """Append a perfect subtree of 2**height leaves given by its root alone.
+
+        The subtree must land aligned (the tree's size a multiple of 2**height): then it holds
+        exactly the nodes its leaves appended one by one would have made."""
+        if self.size % (1 << height):
+            raise ValueError(f"A subtree of {1 << height} leaves cannot follow {self.size}.")
+        closed = self.size >> height
+        while closed & 1:
+            root = node_hash(self.peaks.pop(), root)
+            closed >>= 1
+        self.peaks.append(root)
+        self.size += 1 << height
+
     def root(self) -> bytes:
         """The root of the leaves appended so far."""
         if not self.peaks:

@@ -1,5 +1,6 @@
-"""`hub verify` on several cores: workers decrypt, decode and hash ranges of the log; the
-parent follows the chains and the Merkle tree in log order (cheap: a dict and a few hashes).
+"""`hub verify` on several cores: each worker reads, decrypts and checks a chunk of the log and
+follows the chains inside it; the parent joins the chunks (`projections.audit.chunks`) with
+work per stream and per chunk, not per event.
 
 Workers are spawned, not forked: a forked child would share the parent's database
 connections. Each opens its own Application from the parent's environment.
@@ -15,12 +16,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import Application
 from eventsourcing.popo import POPOApplicationRecorder
 
-from projections.audit.check import Checked, EventChecker
+from projections.audit.check import EventChecker
 from projections.audit.checkpoint import Checkpoint
+from projections.audit.chunks import Chunk, ChunkJoiner, follow_chunk
 from projections.audit.log import Decoder, batches, log_size
-from projections.audit.verify import LogVerifier, Progress, Report, verify_store
+from projections.audit.verify import Progress, Report, verify_store
 
-CHUNK = 50_000  # positions per task
+CHUNK = 16_384  # positions per task: a power of two, so gapless chunks join as subtree roots
 MIN_PARALLEL = 200_000  # below this, starting processes costs more than it saves
 
 _WORKER: dict[str, Any] = {}
@@ -31,31 +33,43 @@ def _start_worker(app_class: type[Application], env: dict[str, str]) -> None:
     _WORKER.update(app=app, checker=EventChecker(Decoder(app)))
 
 
-def _check_range(bounds: tuple[int, int]) -> list[Checked]:
-    """The checked events of positions (start, stop]."""
-    app, check = _WORKER["app"], _WORKER["checker"].check
-    return [check(row) for found in batches(app, bounds[0], stop=bounds[1]) for row in found]
+def check_range(app: Application, checker: EventChecker, bounds: tuple[int, int]) -> Chunk:
+    """The chunk of the events at positions (start, stop]."""
+    check = checker.check
+    return follow_chunk([check(row) for found in batches(app, bounds[0], stop=bounds[1])
+                         for row in found])
 
 
-def _ranges(head: int, chunk: int) -> Iterator[tuple[int, int]]:
+def _check_range(bounds: tuple[int, int]) -> Chunk:
+    return check_range(_WORKER["app"], _WORKER["checker"], bounds)
+
+
+def ranges(head: int, chunk: int) -> Iterator[tuple[int, int]]:
+    """Position bounds (start, stop] of `chunk` positions each, up to `head`."""
     for start in range(0, head, chunk):
         yield start, min(start + chunk, head)
+
+
+def join(chunks: Iterator[Chunk], checkpoints: Sequence[Checkpoint],
+         public_key: Ed25519PublicKey | None, progress: Progress | None = None) -> Report:
+    """The report of a whole log given as chunks in log order."""
+    joiner = ChunkJoiner(checkpoints, public_key)
+    for chunk in chunks:
+        joiner.add(chunk)
+        if progress:
+            progress(chunk.size)
+    return joiner.finish()
 
 
 def verify_parallel(app: Application, checkpoints: Sequence[Checkpoint],
                     public_key: Ed25519PublicKey | None, workers: int = 2,
                     progress: Progress | None = None, *, chunk: int = CHUNK,
                     min_events: int = MIN_PARALLEL) -> Report:
-    """Like `verify_store`, with `workers` processes doing the decryption and hashing."""
+    """Like `verify_store`, with `workers` processes checking chunks of `chunk` positions."""
     head = log_size(app)
     if workers < 2 or head < min_events or isinstance(app.recorder, POPOApplicationRecorder):
         return verify_store(app, checkpoints, public_key, progress)
-    verifier = LogVerifier(checkpoints, public_key)
     context = multiprocessing.get_context("spawn")
     with context.Pool(workers, _start_worker, (type(app), dict(app.env))) as pool:
-        for checked in pool.imap(_check_range, _ranges(head, chunk)):
-            for event in checked:
-                verifier.add_checked(event)
-            if progress:
-                progress(len(checked))
-    return verifier.finish()
+        return join(pool.imap(_check_range, ranges(head, chunk)), checkpoints, public_key,
+                    progress)

@@ -106,10 +106,9 @@ class LogVerifier:
         tree.extend(leaves[start:] if start else leaves)
 
     def _compare(self, checkpoint: Checkpoint) -> None:
-        if self.frontier.root().hex() != checkpoint.root:
-            self.report.breaks.append(
-                f"Merkle root of the first {checkpoint.tree_size} events differs from the "
-                f"signed checkpoint (events altered, removed, inserted or reordered)")
+        problem = root_problem(self.frontier, checkpoint)
+        if problem:
+            self.report.breaks.append(problem)
 
     def finish(self) -> Report:
         """The report so far (the verifier may go on consuming later events)."""
@@ -120,6 +119,14 @@ class LogVerifier:
                        streams_checked=self.chains.streams_checked,
                        events_checked=self.chains.events_checked,
                        tree_size=self.frontier.size, root=self.frontier.root().hex())
+
+
+def root_problem(tree: Frontier | MerkleTree, checkpoint: Checkpoint) -> str | None:
+    """Why the tree's root (at the checkpoint's size) is not the signed one, or None."""
+    if tree.root().hex() == checkpoint.root:
+        return None
+    return (f"Merkle root of the first {checkpoint.tree_size} events differs from the "
+            f"signed checkpoint (events altered, removed, inserted or reordered)")
 
 
 def checkpoint_problems(checkpoints: Sequence[Checkpoint],

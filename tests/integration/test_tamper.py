@@ -198,3 +198,29 @@ def test_db_init_creates_the_audit_tables_on_postgres(tmp_path: Path) -> None:
             assert signed.tree_size == 6
         finally:
             app.close()
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 8])
+def test_verification_by_chunks_reports_each_tampering_as_one_pass_does(store: Any,
+                                                                        chunk: int) -> None:
+    from projections.audit.parallel import verify_parallel
+
+    app, rows, ids = store
+    auditor = auditor_for(app, Settings(database_url="unused"))
+
+    def both_agree() -> Report:
+        chunked = verify_parallel(app, auditor.store.all(), auditor.public_key, 2, chunk=chunk,
+                                  min_events=0)
+        assert chunked == auditor.verify()
+        return chunked
+
+    assert both_agree().ok
+    a, b = rows.positions_of(ids[1])[2], rows.positions_of(ids[2])[0]
+    rows.move(a, -1)
+    rows.move(b, a)
+    rows.move(-1, b)
+    assert "Merkle root" in str(both_agree().first_break)
+    rows.run("DELETE FROM {t} WHERE {p} = ?", rows.positions_of(ids[0])[1])
+    rows.run("DELETE FROM {t} WHERE {p} = ?", rows.last())
+    report = both_agree()
+    assert "expected version 2" in str(report.first_break) and "truncation" in report.breaks[-1]

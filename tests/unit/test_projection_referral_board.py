@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import timedelta
 
@@ -11,6 +12,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from domain.application import HubApplication
 from domain.errors import Invalid
 from domain.referral import Referral
+from projections.engine.catchup import WINDOW_PAGES
 from projections.referral_board import ReferralBoard
 from projections.referral_board_views import MemoryBoardView
 from tests.conftest import memory_application
@@ -152,6 +154,35 @@ class TestTracking:
             board.projection.process_event(event, Tracking(app.name, notification.id))
         assert listed(board, agency="wh-health", box="inbox") == [str(r.id)]
         assert board.catchup.status().lag == 0
+
+    def test_pages_read_bounded_windows_of_the_log(self, app, board, monkeypatch) -> None:
+        """Each page reads at most WINDOW_PAGES pages' worth of positions; a window without a
+        board event still moves the position; the board equals one built in a single page."""
+        full_life(app)
+        select, windows = app.recorder.select_notifications, []
+
+        def recorded(start: int, limit: int, stop: int | None = None, **kw: object) -> object:
+            windows.append((start, limit, stop))
+            return select(start, limit, stop=stop, **kw)
+
+        monkeypatch.setattr(app.recorder, "select_notifications", recorded)
+        board.catchup.batch_size = 1
+        board.catch_up()
+        assert all(stop - (start - 1) <= limit * WINDOW_PAGES for start, limit, stop in windows)
+        assert len(windows) > app.recorder.max_notification_id() // WINDOW_PAGES
+        whole = ReferralBoard(MemoryBoardView(), app, app.mapper.cipher, batch_size=10_000)
+        whole.catch_up()
+        assert board.catchup.status().lag == 0
+        assert _plain(board, board.view.tables) == _plain(whole, whole.view.tables)
+
+    def test_rebuild_pauses_the_collector_and_resumes_it(self, app, board, monkeypatch) -> None:
+        full_life(app)
+        apply, seen = board.projection.apply, []
+        monkeypatch.setattr(board.projection, "apply",
+                            lambda txn, events: (seen.append(gc.isenabled()), apply(txn, events)))
+        board.catchup.rebuild()
+        assert seen and not any(seen)
+        assert gc.isenabled() and gc.get_freeze_count() == 0
 
     def test_rebuild_equals_the_live_board(self, app, board) -> None:
         full_life(app)
