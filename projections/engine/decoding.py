@@ -26,7 +26,6 @@ from eventsourcing.persistence import (
     Mapper,
     StoredEvent,
     find_id_convertor,
-    str_to_uuid_convertor,
 )
 from eventsourcing.utils import TopicError, resolve_topic
 
@@ -49,21 +48,16 @@ class LeanDecoder:
         """The domain events of `stored_events`, in order."""
         if not self.lean:
             return [self.mapper.to_domain_event(s) for s in stored_events]
-        uuids: dict[Any, Any] = {}  # a stream's id, stored as text, is parsed once a page
-        return [self._decode(s, uuids) for s in stored_events]
+        return [self._decode(s) for s in stored_events]
 
-    def _decode(self, stored: StoredEvent, uuids: dict[Any, Any]) -> Any:
+    def _decode(self, stored: StoredEvent) -> Any:
         builder = self._builder(stored.topic, type(stored.originator_id))
         plaintext = self._plaintext(stored.state) if builder is not None else None
         state = _state(plaintext) if plaintext is not None else None
         if builder is None or state is None:
             return self.mapper.to_domain_event(stored)
         cls, convert = builder
-        oid = stored.originator_id
-        if convert is str_to_uuid_convertor:  # UUIDs are immutable: events may share one
-            state["originator_id"] = uuids.get(oid) or uuids.setdefault(oid, convert(oid))
-        else:
-            state["originator_id"] = convert(oid)
+        state["originator_id"] = convert(stored.originator_id)
         state["originator_version"] = stored.originator_version
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
