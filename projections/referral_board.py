@@ -48,8 +48,31 @@ class BoardStore(Protocol):
 
     def load_referrals(self, txn: Any, ids: Iterable[str]) -> dict[str, dict[str, Any]]: ...
     def load_jurisdictions(self, txn: Any, slugs: Iterable[str]) -> dict[str, str]: ...
-    def save(self, txn: Any, referrals: Sequence[dict[str, Any]],
-             parties: Sequence[dict[str, Any]], agencies: dict[str, str]) -> None: ...
+    def save(self, txn: Any, changes: BoardChanges) -> None: ...
+
+
+class BoardChanges:
+    """Rows one batch writes. A referral submitted in the batch cannot be on the board yet,
+    so it and its parties are plain inserts (bulk: COPY on PostgreSQL); only referrals that
+    were there before the batch are upserted."""
+
+    def __init__(self) -> None:
+        self.new_referrals: list[dict[str, Any]] = []
+        self.referrals: list[dict[str, Any]] = []
+        self.new_parties: list[dict[str, Any]] = []
+        self.parties: list[dict[str, Any]] = []
+        self.agencies: dict[str, str] = {}
+
+    def add_parties(self, parties: Iterable[dict[str, Any]], new_ids: set[str]) -> None:
+        """Sort parties into those of new referrals (the first row of a pair kept, as the
+        conflict-ignoring insert would) and those of earlier ones."""
+        seen: set[tuple[str, str]] = set()
+        for party in parties:
+            if party["referral_id"] not in new_ids:
+                self.parties.append(party)
+            elif (key := (party["referral_id"], party["agency"])) not in seen:
+                seen.add(key)
+                self.new_parties.append(party)
 
 
 def referral_topics() -> tuple[str, ...]:
@@ -71,6 +94,7 @@ class BoardBatch:
         self.new_agencies: dict[str, str] = {}
         self.docs_by_uuid: dict[Any, Doc] = {}
         self.stamps: dict[str, datetime] = {}
+        self.created: set[str] = set()  # referrals submitted in this batch
 
     def prefetch(self, events: Sequence[Any]) -> None:
         """Load the existing documents and agency jurisdictions the batch will need."""
@@ -105,8 +129,13 @@ class BoardBatch:
     def flush(self) -> None:
         for rid, stamp in self.stamps.items():
             self.docs[rid]["updated_at"] = format_time(stamp)
-        rows = [self._row(self.docs[rid]) for rid in sorted(self.dirty)]
-        self.store.save(self.txn, rows, self.parties, self.new_agencies)
+        changes = BoardChanges()
+        for rid in sorted(self.dirty):
+            row = self._row(self.docs[rid])
+            (changes.new_referrals if rid in self.created else changes.referrals).append(row)
+        changes.add_parties(self.parties, self.created)
+        changes.agencies = self.new_agencies
+        self.store.save(self.txn, changes)
 
     def _row(self, doc: Doc) -> dict[str, Any]:
         plain = orjson.dumps(doc)  # compact UTF-8, as json.dumps; ~15x faster
@@ -164,6 +193,7 @@ class ReferralBoardProjection(BatchProjection[Txn]):
             "created_at": at, "updated_at": at}
         b.docs_by_uuid[e.originator_id] = doc
         b.dirty.add(doc["id"])
+        b.created.add(doc["id"])
         b.add_party(doc, e.from_agency)
         b.add_party(doc, e.to_agency)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
+from eventsourcing.persistence import IntegrityError
+
 from projections.engine.reading import read_transaction
 from projections.engine.tracked import (
     MemoryTrackedView,
@@ -20,11 +22,14 @@ from projections.engine.tracked import (
     SQLiteTrackedView,
     SqlTxn,
 )
+from projections.referral_board import BoardChanges
 from projections.referral_board_query import PageQuery, matches, sort_key, to_sql
 
 COLUMNS = ("id", "created_at", "status", "category", "from_agency", "to_agency",
            "from_jurisdiction", "to_jurisdiction", "respond_by", "escalated", "doc")
 COLUMN_TYPES = ("text",) * 9 + ("integer", "bytea")  # PostgreSQL's, for bulk inserts
+PARTY_COLUMNS = ("referral_id", "agency", "jurisdiction", "created_at")
+PARTY_TYPES = ("text",) * 4
 TABLES = ("board_referrals", "board_referral_parties", "board_agencies")
 
 
@@ -93,13 +98,20 @@ class SqlBoard:
                         f"({_in(wanted)})", wanted)
         return {r["slug"]: r["jurisdiction"] for r in rows}
 
-    def save(self, txn: SqlTxn, referrals: Sequence[dict[str, Any]],
-             parties: Sequence[dict[str, Any]], agencies: dict[str, str]) -> None:
-        txn.run_many(UPSERT_AGENCY, sorted(agencies.items()), ("text", "text"))
-        txn.run_many(UPSERT_REFERRAL, [tuple(r[c] for c in COLUMNS) for r in referrals],
+    def save(self, txn: SqlTxn, changes: BoardChanges) -> None:
+        """Agencies and earlier referrals upserted; referrals new in the batch, with their
+        parties, inserted in bulk."""
+        txn.run_many(UPSERT_AGENCY, sorted(changes.agencies.items()), ("text", "text"))
+        txn.run_many(UPSERT_REFERRAL, [tuple(r[c] for c in COLUMNS) for r in changes.referrals],
                      COLUMN_TYPES)
-        txn.run_many(INSERT_PARTY, [(p["referral_id"], p["agency"], p["jurisdiction"],
-                                     p["created_at"]) for p in parties], ("text",) * 4)
+        txn.insert_new("board_referrals", COLUMNS,
+                       [tuple(r[c] for c in COLUMNS) for r in changes.new_referrals],
+                       COLUMN_TYPES)
+        txn.run_many(INSERT_PARTY, [tuple(p[c] for c in PARTY_COLUMNS) for p in changes.parties],
+                     PARTY_TYPES)
+        txn.insert_new("board_referral_parties", PARTY_COLUMNS,
+                       [tuple(p[c] for c in PARTY_COLUMNS) for p in changes.new_parties],
+                       PARTY_TYPES)
 
     @contextmanager
     def reading(self) -> Iterator[SqlTxn]:
@@ -151,13 +163,16 @@ class MemoryBoardView(MemoryTrackedView):
     def load_jurisdictions(self, txn: MemoryTxn, slugs: Iterable[str]) -> dict[str, str]:
         return {s: j for s in slugs if (j := txn.get("agencies", s)) is not None}
 
-    def save(self, txn: MemoryTxn, referrals: Sequence[dict[str, Any]],
-             parties: Sequence[dict[str, Any]], agencies: dict[str, str]) -> None:
-        for slug, jurisdiction in agencies.items():
+    def save(self, txn: MemoryTxn, changes: BoardChanges) -> None:
+        for slug, jurisdiction in changes.agencies.items():
             txn.put("agencies", slug, jurisdiction)
-        for row in referrals:
+        for row in changes.referrals:
             txn.put("referrals", row["id"], dict(row))
-        for party in parties:
+        for row in changes.new_referrals:
+            if txn.get("referrals", row["id"]) is not None:
+                raise IntegrityError(f"referral {row['id']} is already on the board")
+            txn.put("referrals", row["id"], dict(row))
+        for party in [*changes.parties, *changes.new_parties]:
             key = (party["referral_id"], party["agency"])
             if txn.get("parties", key) is None:
                 txn.put("parties", key, dict(party))

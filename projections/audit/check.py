@@ -17,7 +17,6 @@ from typing import Any
 import orjson
 from cryptography.exceptions import InvalidTag
 
-from domain.chain import is_reduced
 from domain.verification import NOT_DATA, content_problem, where
 from projections.audit.canonical import float_free, plain_canonical, utc_text
 from projections.audit.log import Decoder, Row, Unreadable, chained_class, leaf_entry, leaf_of
@@ -33,7 +32,9 @@ class EventChecker:
 
     def __init__(self, decoder: Decoder) -> None:
         self.decoder = decoder
-        self.aesgcm = None if decoder.compressor else decoder.aesgcm
+        aesgcm = None if decoder.compressor else decoder.aesgcm
+        self.decrypt = None if aesgcm is None else aesgcm.decrypt
+        self.kinds: dict[str, Kind | None] = {}  # topic → what hashing needs of its class
 
     def check(self, row: Row) -> Checked:
         """The event's chain fields, what is wrong with its content (or None), its leaf."""
@@ -49,22 +50,29 @@ class EventChecker:
 
     def content(self, row: Row) -> tuple[bytes, str, str] | None:
         """(canonical content bytes, prev_hash, hash) by the fast path, or None."""
-        if self.aesgcm is None:
+        topic, stored = row[3], row[4]
+        kind = self.kinds[topic] if topic in self.kinds else self._kind(topic)
+        if kind is None or self.decrypt is None:
             return None
-        stored = row[4]
         try:
-            plain = self.aesgcm.decrypt(stored[:12], stored[28:] + stored[12:28], None)
-            state = orjson.loads(plain)
-            event_class = chained_class(row[3])
-        except (InvalidTag, ValueError, Unreadable):  # orjson.JSONDecodeError is a ValueError
+            state = _loads(self.decrypt(stored[:12], stored[28:] + stored[12:28], None))
+        except (InvalidTag, ValueError):  # orjson.JSONDecodeError is a ValueError
             return None
         if type(state) is not dict:
             return None
-        body = _content_bytes(event_class, row[1], row[2], state)
-        prev_hash, hash = state.get("prev_hash"), state.get("hash")
-        if body is None or type(prev_hash) is not str or type(hash) is not str:
-            return None
-        return body, prev_hash, hash
+        return _content(kind, row[1], row[2], state)
+
+    def _kind(self, topic: str) -> Kind | None:
+        """The hashed type and personal fields of a topic's event class (None: unreadable)."""
+        try:
+            event_class = chained_class(topic)
+        except Unreadable:
+            kind = None
+        else:
+            kind = (event_class.TYPE, tuple(event_class.PERSONAL))
+        if len(self.kinds) < 4096:  # stored topics are few; a forged log may hold many
+            self.kinds[topic] = kind
+        return kind
 
     def _definition(self, row: Row) -> Checked:
         position, stream_id, version = row[0], row[1], row[2]
@@ -77,32 +85,63 @@ class EventChecker:
                 leaf_of(link))
 
 
+# An event class as hashing sees it: (its TYPE, its PERSONAL field names).
+Kind = tuple[str, tuple[str, ...]]
+_loads = orjson.loads
+_OTHER_ENVELOPE = tuple(NOT_DATA - {"actor", "pd_salt", "timestamp", "prev_hash", "hash"})
+
+
 def checked(position: int, stream_id: str, version: int, body: bytes, prev_hash: str,
             hash: str) -> Checked:
     """The check of an event whose content (for this stream and version) is `body`."""
+    digest = _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest()
+    if digest == hash and type(version) is int and _plain_id(stream_id):
+        # a true hash is plain hex: the leaf entry needs no escaping (see `leaf_entry`)
+        entry = f'{{"hash":"{hash}","stream_id":"{stream_id}","version":{version}}}'.encode()
+        return position, stream_id, version, prev_hash, hash, None, \
+            _sha256(b"\x00" + entry).digest()
     problem = None
-    if _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest() != hash:
+    if digest != hash:
         problem = where(position, stream_id, version, "hash does not match the event's content")
     leaf = _sha256(b"\x00" + leaf_entry(stream_id, version, hash)).digest()
     return position, stream_id, version, prev_hash, hash, problem, leaf
 
 
-def _content_bytes(event_class: Any, stream_id: str, version: int,
-                   state: dict[str, Any]) -> bytes | None:
-    """The canonical bytes of `hashed_content` for this event, or None to use the definition."""
-    actor, salt = state.get("actor"), state.get("pd_salt")
-    occurred_at = utc_text(state.get("timestamp"))
-    if type(actor) is not dict or type(salt) is not str or occurred_at is None:
+def _plain_id(text: str) -> bool:
+    """A stream id of ASCII letters, digits and '-', not all dashes: nothing JSON escapes."""
+    return type(text) is str and text.isascii() and text.replace("-", "").isalnum()
+
+
+def _content(kind: Kind, stream_id: str, version: int,
+             state: dict[str, Any]) -> tuple[bytes, str, str] | None:
+    """(canonical bytes of `hashed_content`, prev_hash, hash), or None to use the definition.
+
+    `state` is the event's own parsed copy: the envelope is popped off it, leaving its data."""
+    pop = state.pop
+    actor, salt, stamp = pop("actor", None), pop("pd_salt", None), pop("timestamp", None)
+    prev_hash, hash = pop("prev_hash", None), pop("hash", None)
+    for name in _OTHER_ENVELOPE:
+        pop(name, None)
+    occurred_at = utc_text(stamp)
+    if (type(actor) is not dict or type(salt) is not str or occurred_at is None
+            or type(prev_hash) is not str or type(hash) is not str
+            or not float_free(actor) or not float_free(state)):
         return None
-    if not float_free(state):  # data and actor (and the envelope: one pass is cheaper)
+    if not _reduce_personal(kind[1], salt, state):
         return None
-    data = {k: v for k, v in state.items() if k not in NOT_DATA}
-    for name in event_class.PERSONAL:
-        if name in data and not is_reduced(data[name]):
-            value = plain_canonical(data[name])
-            if value is None:
-                return None
-            data[name] = {"$digest": _sha256(salt.encode() + b"\x00" + value).hexdigest()}
-    return plain_canonical({"type": event_class.TYPE, "stream_id": stream_id,
-                            "version": version, "occurred_at": occurred_at, "actor": actor,
-                            "data": data})
+    body = plain_canonical({"type": kind[0], "stream_id": stream_id, "version": version,
+                            "occurred_at": occurred_at, "actor": actor, "data": state})
+    return None if body is None else (body, prev_hash, hash)
+
+
+def _reduce_personal(personal: tuple[str, ...], salt: str, data: dict[str, Any]) -> bool:
+    """Replace personal fields in clear by their salted digests (False: not writable here)."""
+    for name in personal:
+        value = data.get(name)
+        if value is None or (type(value) is dict and len(value) == 1 and "$digest" in value):
+            continue  # absent, or already reduced (`is_reduced`)
+        written = plain_canonical(value)
+        if written is None:
+            return False
+        data[name] = {"$digest": _sha256(salt.encode() + b"\x00" + written).hexdigest()}
+    return True

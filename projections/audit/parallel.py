@@ -3,13 +3,17 @@ follows the chains inside it; the parent joins the chunks (`projections.audit.ch
 work per stream and per chunk, not per event.
 
 Workers are spawned, not forked: a forked child would share the parent's database
-connections. Each opens its own Application from the parent's environment.
+connections. Each opens its own Application from the parent's environment, and none runs
+the parent's main module (see `_bare_main`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -61,6 +65,21 @@ def join(chunks: Iterator[Chunk], checkpoints: Sequence[Checkpoint],
     return joiner.finish()
 
 
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """While workers start, the parent's main module is a bare one.
+
+    A spawned child imports the parent's `__main__` (the `hub` script, a bench, a test runner)
+    before anything else, to find functions defined there; the workers' functions all live in
+    this module, so that import would only repeat the script's imports and top-level work."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 def verify_parallel(app: Application, checkpoints: Sequence[Checkpoint],
                     public_key: Ed25519PublicKey | None, workers: int = 2,
                     progress: Progress | None = None, *, chunk: int = CHUNK,
@@ -70,6 +89,8 @@ def verify_parallel(app: Application, checkpoints: Sequence[Checkpoint],
     if workers < 2 or head < min_events or isinstance(app.recorder, POPOApplicationRecorder):
         return verify_store(app, checkpoints, public_key, progress)
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, _start_worker, (type(app), dict(app.env))) as pool:
+    with _bare_main():
+        pool = context.Pool(workers, _start_worker, (type(app), dict(app.env)))
+    with pool:
         return join(pool.imap(_check_range, ranges(head, chunk)), checkpoints, public_key,
                     progress)

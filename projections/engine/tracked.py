@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.popo import POPOTrackingRecorder
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteDatastore, SQLiteTrackingRecorder
@@ -64,6 +65,26 @@ class SqlTxn(Txn):
         arrays = ", ".join(f"%s::{t}[]" for t in pg_types)
         columns = [list(column) for column in zip(*rows, strict=True)]
         self.cursor.execute(statement.format(values=f"SELECT * FROM unnest({arrays})"), columns)
+
+    def insert_new(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                   pg_types: Sequence[str]) -> None:
+        """Insert rows whose keys the table cannot hold yet: SQLite `executemany`s a plain
+        INSERT; PostgreSQL streams them with binary COPY (no conflict check, no statement
+        to plan, values sent in their binary form). A key already there: IntegrityError."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self.dialect == "sqlite":
+            marks = ", ".join("?" * len(columns))
+            try:
+                self.cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            except sqlite3.IntegrityError as error:  # as PostgreSQL's datastore reports it
+                raise IntegrityError(str(error)) from error
+            return
+        with self.cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(pg_types))
+            for row in rows:
+                copy.write_row(row)
 
     def rows(self, statement: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         self.cursor.execute(self._sql(statement), params)

@@ -21,6 +21,7 @@ from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
 from projections.engine.catchup import REBUILD_FACTOR
+from projections.referral_board import BoardChanges
 from tests.projection_helpers import (
     START,
     SUBJECT_NAME,
@@ -273,3 +274,22 @@ def test_a_catch_up_overtaken_by_another_reads_on_from_where_it_stands(
     ids = listed(boards.referrals, agency="wh-health", box="all", limit=20)
     assert len(ids) == len(set(ids)) and set(ids) == made
     other.close()
+
+
+def test_new_referrals_and_parties_are_bulk_inserted_and_an_existing_key_refused(
+        app, boards) -> None:
+    """Referrals submitted in a page go in as plain inserts (COPY on PostgreSQL): they land
+    whole, and a row already on the board makes the page fail and change nothing."""
+    full_life(app)
+    boards.referrals.catch_up()
+    before = decrypted_dump(boards)
+    board = boards.referrals
+    row = dict(board.view.dump()["board_referrals"][0])
+    party = dict(board.view.dump()["board_referral_parties"][0])
+    changes = BoardChanges()
+    changes.new_referrals.append({**row, "doc": bytes(row["doc"])})
+    changes.new_parties.append(party)
+    with pytest.raises(IntegrityError), board.view.locked(app.name) as txn:
+        board.view.save(txn, changes)
+    assert decrypted_dump(boards) == before
+    assert len(before["board_referral_parties"]) > len(before["board_referrals"]) == 4

@@ -47,7 +47,7 @@ json_leaf = (st.none() | st.booleans() | st.integers() | st.integers(-2**70, 2**
              | st.floats(allow_nan=False, allow_infinity=False) | st.text())
 transcoded = (st.uuids().map(lambda u: {"_type_": "uuid_hex", "_data_": u.hex})
               | st.datetimes().map(lambda d: {"_type_": "datetime_iso", "_data_": d.isoformat()})
-              | st.just({"$digest": "ab" * 32}))
+              | st.just({"$digest": "ab" * 32}) | st.just({"$digest": "ab" * 32, "x": 1}))
 json_value = st.recursive(json_leaf | transcoded, lambda inner: st.lists(inner, max_size=3)
                           | st.dictionaries(st.text(max_size=6), inner, max_size=3),
                           max_leaves=10)
@@ -57,21 +57,26 @@ no_float_value = st.recursive(
                                                                 max_size=3), max_leaves=10)
 zones = st.just(UTC) | st.none() | st.builds(
     timezone, st.timedeltas(min_value=timedelta(hours=-23), max_value=timedelta(hours=23)))
-moments = st.datetimes(timezones=zones)
+uuid_ids = st.uuids().map(str)
+# a day away from the ends of the calendar: the time in UTC must exist too
+moments = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                       timezones=zones)
 
 
 @st.composite
 def stored_states(draw: st.DrawFn, values: st.SearchStrategy[Any] = json_value,
-                  moment: st.SearchStrategy[datetime] = moments) -> tuple[Any, ...]:
+                  moment: st.SearchStrategy[datetime] = moments,
+                  ids: st.SearchStrategy[str] = uuid_ids) -> tuple[Any, ...]:
     """(event class, stream id, version, stored state) — sometimes with its true hash."""
     cls = draw(st.sampled_from(EVENT_CLASSES))
     names = st.sampled_from([*cls.PERSONAL, "respond_within_hours", "text", "reason"])
     data = draw(st.dictionaries(names | st.text(max_size=8), values, max_size=6))
-    stream_id, version = str(draw(st.uuids())), draw(st.integers(1, 10**6))
+    stream_id, version = draw(ids), draw(st.integers(1, 10**6))
     when = draw(moment)
     stamp: Any = {"_type_": "datetime_iso", "_data_": when.isoformat()}
     state = {**{k: v for k, v in data.items() if k not in NOT_DATA}, "timestamp": stamp,
-             "actor": draw(st.dictionaries(st.sampled_from(["agency", "user"]), st.text())),
+             "actor": draw(st.dictionaries(st.sampled_from(["agency", "user"]),
+                                           st.text() | values)),
              "pd_salt": draw(st.sampled_from(["", "0123abcd" * 4])),
              "prev_hash": draw(st.sampled_from([GENESIS, "ab" * 32]))}
     content = hashed_content(event_type=cls.TYPE, stream_id=stream_id, version=version,
@@ -92,6 +97,7 @@ def _both(row: tuple[Any, ...]) -> tuple[Any, Any]:
     return CHECKER._fast(row), CHECKER._definition(row)
 
 
+UTC_MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.just(UTC))
 EXAMPLES = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -105,9 +111,17 @@ def test_the_fast_path_agrees_with_the_definition_on_any_stored_state(event: Any
 
 
 @EXAMPLES
-@given(stored_states(no_float_value, st.datetimes(min_value=datetime(1000, 1, 1),
-                                                  timezones=st.just(UTC))))
+@given(stored_states(no_float_value, UTC_MOMENTS))
 def test_float_free_events_at_utc_times_take_the_fast_path(event: Any) -> None:
+    cls, stream_id, version, state = event
+    fast, definition = _both(_row(cls, stream_id, version, orjson.dumps(state)))
+    assert fast is not None and fast == definition
+
+
+@EXAMPLES
+@given(stored_states(no_float_value, UTC_MOMENTS,
+                     st.text(max_size=40) | st.sampled_from(["", "-", "a\"b", "é-1"])))
+def test_any_stream_id_gives_the_leaf_and_verdict_of_the_definition(event: Any) -> None:
     cls, stream_id, version, state = event
     fast, definition = _both(_row(cls, stream_id, version, orjson.dumps(state)))
     assert fast is not None and fast == definition
@@ -227,3 +241,33 @@ def test_bundle_lines_are_written_as_the_definition_writes_them() -> None:
     assert [_line_bytes(checker, row) for row in rows] == [
         canonical_json(_line(checker.decoder, row)) for row in rows]
     assert all(checker.content(row) is not None for row in rows)
+
+
+def _signed_state(cls: type[HubAggregate.Event], stream_id: str,
+                  state: dict[str, Any]) -> dict[str, Any]:
+    """`state` (a UTC time, prev_hash GENESIS, salt "s") with the hash the definition gives."""
+    stamp = {"_type_": "datetime_iso", "_data_": datetime(2025, 1, 1, tzinfo=UTC).isoformat()}
+    state = {"timestamp": stamp, "pd_salt": "s", "prev_hash": GENESIS, **state}
+    content = hashed_content(
+        event_type=cls.TYPE, stream_id=stream_id, version=1, occurred_at=stored_time(stamp),
+        actor=state["actor"], data={k: v for k, v in state.items() if k not in NOT_DATA},
+        personal=cls.PERSONAL, salt="s")
+    return {**state, "hash": chain_hash(GENESIS, content)}
+
+
+def test_a_personal_field_holding_more_than_a_digest_is_digested_as_the_definition_does() -> None:
+    cls = next(c for c in EVENT_CLASSES if c.PERSONAL)
+    stream_id = str(uuid.uuid4())
+    field = {"$digest": "ab" * 32, "name": "x"}
+    state = _signed_state(cls, stream_id, {"actor": {"user": "u"}, cls.PERSONAL[0]: field})
+    fast, definition = _both(_row(cls, stream_id, 1, orjson.dumps(state)))
+    assert fast == definition and fast is not None and fast[5] is None
+
+
+@pytest.mark.parametrize("number", [1e-06, 0.5, 1e16])
+def test_an_actor_holding_a_float_goes_back_to_the_definition(number: float) -> None:
+    cls, stream_id = EVENT_CLASSES[0], str(uuid.uuid4())
+    state = _signed_state(cls, stream_id, {"actor": {"user": "u", "weight": number}})
+    plain = json.dumps(state).encode()
+    fast, definition = _both(_row(cls, stream_id, 1, plain))
+    assert fast is None and definition[5] is None

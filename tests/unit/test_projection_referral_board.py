@@ -13,7 +13,7 @@ from domain.application import HubApplication
 from domain.errors import Invalid
 from domain.referral import Referral
 from projections.engine.catchup import WINDOW_PAGES
-from projections.referral_board import ReferralBoard
+from projections.referral_board import BoardChanges, ReferralBoard
 from projections.referral_board_views import MemoryBoardView
 from tests.conftest import memory_application
 from tests.projection_helpers import (
@@ -198,3 +198,38 @@ def _plain(board: ReferralBoard, tables: dict) -> dict:
     out["referrals"] = {k: {**v, "doc": json.loads(board.sealer.decrypt(v["doc"]))}
                         for k, v in tables["referrals"].items()}
     return out
+
+
+class TestBoardChanges:
+    def test_parties_of_new_referrals_are_kept_once_and_apart(self) -> None:
+        changes = BoardChanges()
+        rows = [{"referral_id": "new", "agency": "a", "jurisdiction": "x", "created_at": "1"},
+                {"referral_id": "old", "agency": "a", "jurisdiction": "x", "created_at": "0"},
+                {"referral_id": "new", "agency": "a", "jurisdiction": "y", "created_at": "2"},
+                {"referral_id": "new", "agency": "b", "jurisdiction": "x", "created_at": "1"}]
+        changes.add_parties(rows, {"new"})
+        assert changes.new_parties == [rows[0], rows[3]]
+        assert changes.parties == [rows[1]]
+
+    def test_a_page_inserts_its_new_referrals_and_upserts_the_earlier_ones(
+            self, app, board, monkeypatch) -> None:
+        first = submit(app, "jm-civil", "wh-health")
+        board.catch_up()
+        act(app, "wh-health", first, "accept", assignee="someone")
+        second = submit(app, "jm-civil", "wh-health")
+        saved = []
+        save = board.view.save
+        monkeypatch.setattr(board.view, "save",
+                            lambda txn, changes: (saved.append(changes), save(txn, changes)))
+        board.catch_up()
+        assert [r["id"] for c in saved for r in c.new_referrals] == [str(second.id)]
+        assert [r["id"] for c in saved for r in c.referrals] == [str(first.id)]
+
+    def test_a_new_referral_already_on_the_board_is_refused(self, app, board) -> None:
+        submit(app, "jm-civil", "wh-health")
+        board.catch_up()
+        row = dict(next(iter(board.view.tables["referrals"].values())))
+        changes = BoardChanges()
+        changes.new_referrals.append(row)
+        with pytest.raises(IntegrityError), board.view.locked(app.name) as txn:
+            board.view.save(txn, changes)

@@ -1,0 +1,39 @@
+"""`hub verify` with worker processes: the workers start without the parent's main module."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from adapters.storage import open_application
+from projections.audit.parallel import verify_parallel
+from projections.audit.verify import verify_store
+from tests.referral_world import caller, payload, register_world, submission
+from tests.stores import store_settings
+
+
+def test_workers_do_not_run_the_parents_main_module(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    marker = tmp_path / "main-ran-in"
+    script = tmp_path / "script.py"
+    script.write_text("import os, pathlib\n"
+                      "pathlib.Path(os.environ['MAIN_MARKER']).write_text(__name__)\n")
+    main = types.ModuleType("__main__")
+    main.__file__, main.__spec__ = str(script), None
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.setitem(os.environ, "MAIN_MARKER", str(marker))
+    with store_settings("sqlite", tmp_path) as settings:
+        app = open_application(settings, create_tables=True)
+        try:
+            register_world(app, ["ref", "rec"])
+            referral, _ = app.submit_referral(caller("ref"), submission())
+            app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
+            report = verify_parallel(app, [], None, 2, chunk=2, min_events=0)
+            assert report.ok and report == verify_store(app, [], None)
+        finally:
+            app.close()
+    assert not marker.exists(), f"a worker ran the main module as {marker.read_text()}"
