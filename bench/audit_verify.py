@@ -33,13 +33,33 @@ class Timing(NamedTuple):
 
 def timed(label: str, work: Callable[[], object]) -> Timing:
     """The seconds `work` took (printed, this process's CPU apart from its workers')."""
-    start, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+    start, cpu, children, machine = (time.perf_counter(), time.process_time(), _children_cpu(),
+                                     _machine_idle())
     work()
     elapsed, used = time.perf_counter() - start, time.process_time() - cpu
     spawned = _children_cpu() - children
+    idle = _idle_share(machine, _machine_idle())
     print(f"{label:<38} {elapsed:8.2f} s wall {used:8.2f} s CPU (this process)"
-          + (f" + {spawned:.2f} s CPU (its worker processes)" if spawned else ""))
+          + (f" + {spawned:.2f} s CPU (its worker processes)" if spawned else "")
+          + (f"; machine idle {idle:.0%}" if idle is not None else ""))
     return Timing(elapsed, used + spawned)
+
+
+def _machine_idle() -> tuple[int, int] | None:
+    """(idle, total) CPU ticks of the whole machine since boot (Linux), to see whether other
+    work took the cores a step could have used."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def _idle_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None or after[1] == before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
 
 
 def _children_cpu() -> float:

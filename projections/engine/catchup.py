@@ -18,9 +18,8 @@ from projections.engine.decoding import LeanDecoder
 from projections.engine.tracked import Txn
 
 BATCH_SIZE = 1000
-# A rebuild applies pages this many times larger: fewer commits, and a referral whose events
-# are spread over the log is loaded and rewritten fewer times.
-REBUILD_FACTOR = 10
+# A rebuild applies pages `view.rebuild_factor` times larger (tracked.py): fewer commits, and
+# a referral whose events are spread over the log is loaded and rewritten fewer times.
 # A page is read from a window of at most this many pages' worth of positions: the query
 # then reads a bounded range of the log (`notification_id` between two bounds) instead of
 # walking the whole remaining log for the first `size` rows of the wanted topics.
@@ -38,6 +37,7 @@ class LockedView(Protocol[T]):
     def locked(self, application_name: str) -> Any: ...
     def reset(self, application_name: str) -> None: ...
     read_ahead: bool  # whether decoding the next page overlaps the view's writes
+    rebuild_factor: int  # how many catch-up pages make one rebuild page
 
     def restore_indexes(self, application_name: str) -> None: ...
     def analyze(self) -> None: ...
@@ -106,7 +106,7 @@ class Catchup:
         self.view.reset(self.app_name)
         try:
             with collector_paused():
-                return self._catch_up(self.batch_size * REBUILD_FACTOR, progress)
+                return self._catch_up(self.batch_size * self.view.rebuild_factor, progress)
         finally:
             self.view.restore_indexes(self.app_name)
 

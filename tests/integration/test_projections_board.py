@@ -20,7 +20,6 @@ from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
-from projections.engine.catchup import REBUILD_FACTOR
 from projections.referral_board import BoardChanges
 from tests.projection_helpers import (
     START,
@@ -211,13 +210,15 @@ def index_names(settings: Settings) -> set[str]:
     return {name for (name,) in rows}
 
 
-def test_rebuild_in_many_pages_over_interleaved_streams_equals_live(app, boards) -> None:
+def test_rebuild_in_many_pages_over_interleaved_streams_equals_live(
+        app, boards, monkeypatch) -> None:
     full_life(app)
     full_life(app)  # referrals' events interleave, so rebuild pages split their streams
     boards.referrals.catch_up()
     live = decrypted_dump(boards)
-    boards.referrals.catchup.batch_size = 1  # rebuild pages of REBUILD_FACTOR events
-    assert boards.referrals.catchup.rebuild() > 2 * REBUILD_FACTOR
+    boards.referrals.catchup.batch_size = 1
+    monkeypatch.setattr(boards.referrals.view, "rebuild_factor", 7)  # pages of 7 events
+    assert boards.referrals.catchup.rebuild() > 2 * 7
     assert decrypted_dump(boards) == live
 
 

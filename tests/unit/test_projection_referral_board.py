@@ -184,6 +184,20 @@ class TestTracking:
         assert seen and not any(seen)
         assert gc.isenabled() and gc.get_freeze_count() == 0
 
+    def test_rebuild_reads_pages_of_the_views_rebuild_factor(self, app, board,
+                                                             monkeypatch) -> None:
+        full_life(app)
+        select, limits = app.recorder.select_notifications, []
+
+        def recorded(start: int, limit: int, **kw: object) -> object:
+            limits.append(limit)
+            return select(start, limit, **kw)
+
+        monkeypatch.setattr(app.recorder, "select_notifications", recorded)
+        monkeypatch.setattr(board.view, "rebuild_factor", 3)
+        board.catchup.rebuild()
+        assert limits and set(limits) == {board.catchup.batch_size * 3}
+
     def test_rebuild_equals_the_live_board(self, app, board) -> None:
         full_life(app)
         board.catch_up()
