@@ -19,7 +19,16 @@ from cryptography.exceptions import InvalidTag
 
 from domain.verification import NOT_DATA, content_problem, where
 from projections.audit.canonical import float_free, plain_canonical, utc_text
-from projections.audit.log import Decoder, Row, Unreadable, chained_class, leaf_entry, leaf_of
+from projections.audit.log import (
+    Decoder,
+    Row,
+    Unreadable,
+    chained_class,
+    leaf_entry,
+    leaf_of,
+    plain_leaf_entry,
+    plain_text,
+)
 
 # (position, stream id, version, prev_hash, hash, problem, leaf); prev_hash None: unreadable.
 Checked = tuple[int, str, int, "str | None", str, "str | None", bytes]
@@ -95,21 +104,15 @@ def checked(position: int, stream_id: str, version: int, body: bytes, prev_hash:
             hash: str) -> Checked:
     """The check of an event whose content (for this stream and version) is `body`."""
     digest = _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest()
-    if digest == hash and type(version) is int and _plain_id(stream_id):
+    if digest == hash and type(version) is int and plain_text(stream_id):
         # a true hash is plain hex: the leaf entry needs no escaping (see `leaf_entry`)
-        entry = f'{{"hash":"{hash}","stream_id":"{stream_id}","version":{version}}}'.encode()
         return position, stream_id, version, prev_hash, hash, None, \
-            _sha256(b"\x00" + entry).digest()
+            _sha256(b"\x00" + plain_leaf_entry(stream_id, version, hash)).digest()
     problem = None
     if digest != hash:
         problem = where(position, stream_id, version, "hash does not match the event's content")
     leaf = _sha256(b"\x00" + leaf_entry(stream_id, version, hash)).digest()
     return position, stream_id, version, prev_hash, hash, problem, leaf
-
-
-def _plain_id(text: str) -> bool:
-    """A stream id of ASCII letters, digits and '-', not all dashes: nothing JSON escapes."""
-    return type(text) is str and text.isascii() and text.replace("-", "").isalnum()
 
 
 def _content(kind: Kind, stream_id: str, version: int,

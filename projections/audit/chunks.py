@@ -16,19 +16,17 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from domain.chain import GENESIS
 from domain.verification import ChainVerifier
 from projections.audit.check import Checked
 from projections.audit.checkpoint import Checkpoint
 from projections.audit.log import BATCH
 from projections.audit.merkle import Frontier
-from projections.audit.verify import LogVerifier, Report, root_problem
+from projections.audit.verify import NEW_STREAM, LogVerifier, Report, root_problem
 
 # A stream's first readable event in a chunk: (index in the chunk, position, stream id,
 # version, prev_hash, hash, problem).
 Entry = tuple[int, int, str, int, str, str, "str | None"]
 _LEAF = 32
-_NEW_STREAM = (0, GENESIS)
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ class ChunkJoiner:
         chains = self.verifier.chains
         counted, heads, keyed = chains.events_checked, chains.heads, self.keyed
         for index, position, stream_id, version, prev_hash, hash, problem in chunk.entries:
-            last, prev = heads.get(stream_id, _NEW_STREAM)
+            last, prev = heads.get(stream_id, NEW_STREAM)
             if problem is not None or version != last + 1 or prev_hash != prev:
                 message = chains.follow(position, stream_id, version, prev_hash, hash) or problem
                 keyed.append((offset + index, 0, 0, str(message)))

@@ -37,13 +37,18 @@ class Unreadable(ValueError):
 
 def leaf_entry(stream_id: str, version: int, hash: str) -> bytes:
     """The Merkle leaf entry of one event: canonical JSON {"hash", "stream_id", "version"}."""
-    if _plain(hash) and _plain(stream_id) and type(version) is int:
-        # the same bytes canonical_json gives for strings that need no escaping, but faster
-        return f'{{"hash":"{hash}","stream_id":"{stream_id}","version":{version}}}'.encode()
+    if plain_text(hash) and plain_text(stream_id) and type(version) is int:
+        return plain_leaf_entry(stream_id, version, hash)
     return canonical_json({"hash": hash, "stream_id": stream_id, "version": version})
 
 
-def _plain(text: str) -> bool:
+def plain_leaf_entry(stream_id: str, version: int, hash: str) -> bytes:
+    """`leaf_entry` for strings that need no escaping (`plain_text`) and an int version: the
+    same bytes `canonical_json` gives, but faster."""
+    return f'{{"hash":"{hash}","stream_id":"{stream_id}","version":{version}}}'.encode()
+
+
+def plain_text(text: str) -> bool:
     """Only ASCII letters, digits and '-': nothing JSON escapes."""
     return type(text) is str and text.isascii() and (text.replace("-", "").isalnum()
                                                      or not text.replace("-", ""))

@@ -18,7 +18,7 @@ from projections.audit.log import Decoder, batches
 from projections.audit.merkle import Frontier, MerkleTree
 
 Progress = Callable[[int], None]
-_NEW_STREAM = (0, GENESIS)
+NEW_STREAM = (0, GENESIS)  # the head a stream has before its first event
 
 
 @dataclass
@@ -67,10 +67,6 @@ class LogVerifier:
         while self.pending and self.pending[-1].tree_size == 0:
             self._compare(self.pending.pop())
 
-    def add_checked(self, checked: Checked) -> None:
-        """An event whose content `EventChecker` already checked (and whose leaf it hashed)."""
-        self.add_batch((checked,))
-
     def add_batch(self, batch: Sequence[Checked]) -> None:
         """Checked events in log order: each stream's chain, then the tree grows by their leaves.
 
@@ -83,7 +79,7 @@ class LogVerifier:
                 breaks.append(str(problem))
                 chains.events_checked += 1
                 continue
-            last, prev = heads.get(stream_id, _NEW_STREAM)
+            last, prev = heads.get(stream_id, NEW_STREAM)
             if problem is None and version == last + 1 and prev_hash == prev:
                 heads[stream_id] = (version, hash)
                 sound += 1
