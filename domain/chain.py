@@ -23,8 +23,15 @@ ENVELOPE = frozenset(
 
 
 def format_time(moment: datetime) -> str:
-    """The fixed time format of hashed content and of the API: UTC, microseconds, 'Z'."""
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+    """The fixed time format of hashed content and of the API: UTC, microseconds, 'Z'.
+
+    `strftime(TIME_FORMAT)`, written by `isoformat` (several times faster: every event and
+    every answer writes times) wherever the two agree, that is for years from 1000 on
+    (strftime writes year 999 as '999', isoformat as '0999')."""
+    utc = moment.astimezone(UTC)
+    if utc.year < 1000:
+        return utc.strftime(TIME_FORMAT)
+    return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # '+00:00' → 'Z'
 
 
 def canonical_json(value: Any) -> bytes:

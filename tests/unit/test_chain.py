@@ -7,13 +7,22 @@ import hashlib
 import itertools
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.base import HubAggregate, recompute_hash
-from domain.chain import GENESIS, canonical_json, format_time, hashed_content, personal_digest
+from domain.chain import (
+    GENESIS,
+    TIME_FORMAT,
+    canonical_json,
+    format_time,
+    hashed_content,
+    personal_digest,
+)
 from domain.presentation import chain_breaks, event_record
 from domain.referral import Referral
 from tests.conftest import memory_application
@@ -138,3 +147,16 @@ class TestCanonicalForm:
         beijing = timezone(timedelta(hours=8))
         assert format_time(datetime(2024, 3, 1, 16, 0, 0, 5, tzinfo=beijing)) == (
             "2024-03-01T08:00:00.000005Z")
+
+    @given(st.datetimes(timezones=st.sampled_from(
+        [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-11, minutes=-30))])))
+    def test_fast_time_format_is_strftimes(self, moment: datetime) -> None:
+        """format_time writes with isoformat; hashed content was defined by strftime."""
+        try:
+            utc = moment.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 at +08:00 has no UTC time: neither writes it
+            return
+        assert format_time(moment) == utc.strftime(TIME_FORMAT)
+
+    def test_years_before_1000_as_strftime_writes_them(self) -> None:
+        assert format_time(datetime(999, 1, 2, tzinfo=UTC)) == "999-01-02T00:00:00.000000Z"
