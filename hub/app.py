@@ -14,6 +14,7 @@ from adapters.storage import open_application
 from domain.application import HubApplication
 from hub import auth, errors, logs
 from hub.api import BLUEPRINTS
+from hub.representation import FastJSONProvider
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -30,6 +31,7 @@ class Hub:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app; `config` may carry `HUB_SETTINGS` and `HUB_APPLICATION`."""
     flask_app = Flask(__name__)
+    flask_app.json = FastJSONProvider(flask_app)
     flask_app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text as UTF-8
     flask_app.config.update(
         API_TITLE="Referral Hub (转介枢纽)", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
-from flask import Response, current_app
+import orjson
+from flask import Response, current_app, request
+from flask.json.provider import DefaultJSONProvider
 from marshmallow import Schema, fields
 
 Shape = Callable[[Any], Any]
@@ -58,3 +61,28 @@ def json_answer(body: Any, status: int = 200, **headers: str) -> Response:
     response.status_code = status
     response.headers.update(headers)
     return response
+
+
+def resource_path(collection: str, id: str) -> str:
+    """The path of one resource under /api/v1, as `url_for` writes it for the Location header,
+    without a walk of the URL map on every create."""
+    return f"{request.script_root}/api/v1/{collection}/{quote(id, safe='')}"
+
+
+class FastJSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider whose compact answers orjson writes (every answer is JSON; this
+    took ~4% of a submit's CPU with `json`). Datetimes and dataclasses still go to Flask's
+    `default`, as before; a value orjson cannot write (an integer beyond 64 bits, a key that
+    is not a string) falls back to `json`. Debug mode's indented answers stay `json`'s."""
+
+    _options = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        if self.sort_keys or (self.compact is None and self._app.debug) or self.compact is False:
+            return super().response(*args, **kwargs)
+        obj = self._prepare_response_obj(args, kwargs)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=self._options)
+        except orjson.JSONEncodeError:
+            return super().response(*args, **kwargs)
+        return self._app.response_class(body + b"\n", mimetype=self.mimetype)

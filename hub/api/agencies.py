@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask_smorest import Blueprint
 
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import agency_view
+from hub.representation import resource_path
 from hub.schemas.agencies import (
     AgencyCreateSchema,
     AgencyListSchema,
@@ -30,7 +30,7 @@ blp = Blueprint("agencies", __name__, url_prefix="/api/v1", description="Agencie
 def register_agency(fields: dict[str, Any]) -> Any:
     """Register an agency (hub administrator)."""
     agency = hub().app.register_agency(caller(), **fields)
-    location = url_for("agencies.get_agency", agency_id=agency.slug)
+    location = resource_path("agencies", agency.slug)
     return agency_view(agency), {"Location": location}
 
 

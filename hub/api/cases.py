@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -19,7 +18,7 @@ from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag
-from hub.representation import json_answer, shape_of
+from hub.representation import json_answer, resource_path, shape_of
 from hub.schemas.cases import (
     ACTION_SCHEMAS,
     CaseListQuery,
@@ -65,7 +64,7 @@ def scope() -> Scope | None:
 def open_case(fields: dict[str, Any]) -> Any:
     """Open the case of an accepted referral (its receiver); the referral records it."""
     case = hub().app.open_case(caller(), **fields)
-    return one(case, 201, Location=url_for("cases.get_case", case_id=str(case.id)))
+    return one(case, 201, Location=resource_path("cases", str(case.id)))
 
 
 @blp.get("/cases")

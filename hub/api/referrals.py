@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
@@ -17,7 +16,7 @@ from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems
 from hub.presenters import etag, for_list, referral_view, referral_view_is_timeless
-from hub.representation import json_answer, shape_of
+from hub.representation import json_answer, resource_path, shape_of
 from hub.schemas.common import ReadHeaders
 from hub.schemas.referrals import (
     ACTION_SCHEMAS,
@@ -55,7 +54,7 @@ def submit_referral(headers: dict[str, Any], fields: dict[str, Any]) -> Any:
     """Submit a referral from the caller's agency (Idempotency-Key makes a retry safe)."""
     who = caller()
     referral, is_new = hub().app.submit_referral(who, fields, headers.get("idempotency_key"))
-    location = url_for("referrals.get_referral", referral_id=str(referral.id))
+    location = resource_path("referrals", str(referral.id))
     replayed = {} if is_new else {"Idempotent-Replayed": "true"}
     return one(referral, who, 201, Location=location, **replayed)
 
