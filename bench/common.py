@@ -60,15 +60,28 @@ def timed_loop(operation: Callable[[], None], count: int) -> Figures:
 
 def timed_clients(make_operation: Callable[[], Callable[[], None]], clients: int,
                   count: int) -> Figures:
-    """`clients` threads, each with its own operation (and HTTP session), `count` in all."""
+    """`clients` threads, each with its own operation (and HTTP connection), `count` in all.
+
+    The clients draw operations from one shared pool until `count` have started, as a
+    closed-loop load generator does: a client whose connection a less busy server worker
+    holds does more of them. (With a fixed share per client, the run lasted as long as the
+    slowest connection's share: when granian gave 6 of the 8 connections to one worker, the
+    other worker's clients finished early and the tail ran on one worker, one core.)
+    """
     latencies: list[float] = []
     lock = threading.Lock()
     gate = threading.Barrier(clients + 1)
+    left = [count]
 
-    def client(share: int) -> None:
+    def take() -> bool:
+        with lock:
+            left[0] -= 1
+            return left[0] >= 0
+
+    def client() -> None:
         operation, mine = make_operation(), []
         gate.wait()
-        for _ in range(share):
+        while take():
             start = time.perf_counter()
             operation()
             mine.append(time.perf_counter() - start)
@@ -76,7 +89,7 @@ def timed_clients(make_operation: Callable[[], Callable[[], None]], clients: int
             latencies.extend(mine)
 
     with ThreadPoolExecutor(clients) as pool:
-        futures = [pool.submit(client, count // clients) for _ in range(clients)]
+        futures = [pool.submit(client) for _ in range(clients)]
         gate.wait()
         began = time.perf_counter()
         for future in futures:
@@ -93,6 +106,24 @@ def bench_store(kind: str) -> Iterator[tuple[Settings, Path]]:
         with store_settings(kind, workdir) as settings:
             db_init(settings, workdir)
             yield settings, workdir
+
+
+def wait_quiet(cpu_seconds: Callable[[], float], *, step: float = 0.5,
+               timeout: float = 120.0) -> float:
+    """Wait until `cpu_seconds()` (a server's CPU so far) stops growing: its jobs process has
+    projected what the store held when it started (the seed, the raw appends), so the measured
+    requests do not pay for that catch-up. Returns the seconds waited."""
+    began = last_change = time.monotonic()
+    before = cpu_seconds()
+    while time.monotonic() - began < timeout:
+        time.sleep(step)
+        now = cpu_seconds()
+        if now - before > 0.02 * step:
+            last_change = time.monotonic()
+        elif time.monotonic() - last_change >= 2 * step:
+            break
+        before = now
+    return time.monotonic() - began
 
 
 @contextmanager

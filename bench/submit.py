@@ -20,6 +20,7 @@ import socket
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,7 +29,7 @@ import requests
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Figures, bench_store, checked, serving, timed_clients, timed_loop
+from common import Figures, bench_store, checked, serving, timed_clients, timed_loop, wait_quiet
 from projection_rebuild import ADMIN, AGENCIES, seed, staff
 
 from adapters.storage import open_application
@@ -149,6 +150,15 @@ def server_cpu_seconds(pgid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def per_worker(log: str, skip: int) -> list[int]:
+    """Requests each worker process answered, most first, from the access lines after `skip`."""
+    counts: Counter[int] = Counter()
+    for line in log.splitlines()[skip:]:
+        if '"hub.access"' in line:
+            counts[json.loads(line)["pid"]] += 1
+    return sorted(counts.values(), reverse=True)
+
+
 def cpu_per_request(work: Callable[[], Figures], pgid: int) -> tuple[Figures, float, float]:
     """Run `work`; its figures and the CPU ms per operation of the server and of this process
     (the bench's own HTTP clients share the machine's cores with the server)."""
@@ -183,12 +193,18 @@ def run(kind: str, args: argparse.Namespace) -> None:
             small = reads(server.base, tokens[AGENCIES[0]], first)
             make = CLIENTS[args.client](server.base, tokens[AGENCIES[1]])
             assert server.process is not None
+            pgid = server.process.pid
+            waited = wait_quiet(lambda: server_cpu_seconds(pgid))
+            console.print(f"(server idle after {waited:.1f} s: its jobs process projected the "
+                          "seed and the raw appends)")
             for clients in (1, 8):
+                lines = len(server.log().splitlines())
                 got, server_ms, client_ms = cpu_per_request(
-                    lambda n=clients: timed_clients(make, n, args.submits), server.process.pid)
+                    lambda n=clients: timed_clients(make, n, args.submits), pgid)
                 console.print(f"HTTP submit, {clients} client(s)       {got.line()}"
                               f"  = {got.rate / raw.rate:.2f} × raw  CPU ms/request: server "
-                              f"{server_ms:.2f}, bench client {client_ms:.2f}")
+                              f"{server_ms:.2f}, bench client {client_ms:.2f}; per worker "
+                              f"{'/'.join(map(str, per_worker(server.log(), lines)))}")
             report_reads(app, server.base, tokens, first, (small_at, small), args.events,
                          following)
         app.close()
