@@ -138,16 +138,23 @@ def reads(base: str, token: str, referral_id: str) -> dict[str, Figures]:
             "inbox page": timed_loop(lambda: checked(session.get(inbox), 200), READS)}
 
 
-def server_cpu_seconds(pgid: int) -> float:
-    """CPU seconds used so far by `hub serve`'s processes (master, workers, jobs), from /proc."""
-    ticks = 0
+def server_cpu(pgid: int) -> dict[str, float]:
+    """CPU seconds used so far by `hub serve`'s processes, from /proc: its workers together,
+    and its jobs process (the master only forks and waits)."""
+    ticks = {"workers": 0, "jobs": 0}
     for pid in group_members(pgid):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            jobs = b"main(['jobs'])" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue  # ended while we looked
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+        ticks["jobs" if jobs else "workers"] += int(fields[11]) + int(fields[12])  # utime + stime
+    return {part: n / os.sysconf("SC_CLK_TCK") for part, n in ticks.items()}
+
+
+def server_cpu_seconds(pgid: int) -> float:
+    """CPU seconds used so far by all of `hub serve`'s processes."""
+    return sum(server_cpu(pgid).values())
 
 
 def per_worker(log: str, skip: int) -> list[int]:
@@ -159,13 +166,16 @@ def per_worker(log: str, skip: int) -> list[int]:
     return sorted(counts.values(), reverse=True)
 
 
-def cpu_per_request(work: Callable[[], Figures], pgid: int) -> tuple[Figures, float, float]:
-    """Run `work`; its figures and the CPU ms per operation of the server and of this process
-    (the bench's own HTTP clients share the machine's cores with the server)."""
-    server, client = server_cpu_seconds(pgid), time.process_time()
+def cpu_per_request(work: Callable[[], Figures], pgid: int) -> tuple[Figures, str, float]:
+    """Run `work`; its figures, the server's CPU ms per operation (all, workers, jobs) and this
+    process's (the bench's own HTTP clients share the machine's cores with the server)."""
+    server, client = server_cpu(pgid), time.process_time()
     got = work()
-    return (got, (server_cpu_seconds(pgid) - server) * 1000 / got.count,
-            (time.process_time() - client) * 1000 / got.count)
+    used = {part: (seconds - server[part]) * 1000 / got.count
+            for part, seconds in server_cpu(pgid).items()}
+    server_ms = (f"{sum(used.values()):.2f} (workers {used['workers']:.2f}, "
+                 f"jobs {used['jobs']:.2f})")
+    return got, server_ms, (time.process_time() - client) * 1000 / got.count
 
 
 def tokens_for(app: HubApplication) -> dict[str, str]:
@@ -203,7 +213,7 @@ def run(kind: str, args: argparse.Namespace) -> None:
                     lambda n=clients: timed_clients(make, n, args.submits), pgid)
                 console.print(f"HTTP submit, {clients} client(s)       {got.line()}"
                               f"  = {got.rate / raw.rate:.2f} × raw  CPU ms/request: server "
-                              f"{server_ms:.2f}, bench client {client_ms:.2f}; per worker "
+                              f"{server_ms}, bench client {client_ms:.2f}; per worker "
                               f"{'/'.join(map(str, per_worker(server.log(), lines)))}")
             report_reads(app, server.base, tokens, first, (small_at, small), args.events,
                          following)
