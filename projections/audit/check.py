@@ -33,6 +33,7 @@ from projections.audit.log import (
 # (position, stream id, version, prev_hash, hash, problem, leaf); prev_hash None: unreadable.
 Checked = tuple[int, str, int, "str | None", str, "str | None", bytes]
 UNREADABLE_LEAF = b"\xff" * 32  # no true leaf: every later root will differ
+MAX_PLAIN_IDS = 100_000
 _sha256 = hashlib.sha256
 
 
@@ -44,6 +45,7 @@ class EventChecker:
         aesgcm = None if decoder.compressor else decoder.aesgcm
         self.decrypt = None if aesgcm is None else aesgcm.decrypt
         self.kinds: dict[str, Kind | None] = {}  # topic → what hashing needs of its class
+        self.plain_ids: set[str] = set()  # stream ids seen to be `plain_text`
 
     def check(self, row: Row) -> Checked:
         """The event's chain fields, what is wrong with its content (or None), its leaf."""
@@ -55,7 +57,17 @@ class EventChecker:
             return None
         position, stream_id, version = row[0], row[1], row[2]
         body, prev_hash, hash = found
-        return checked(position, stream_id, version, body, prev_hash, hash)
+        plain_id = stream_id in self.plain_ids or self._plain_id(stream_id)
+        return checked(position, stream_id, version, body, prev_hash, hash, plain_id)
+
+    def _plain_id(self, stream_id: str) -> bool:
+        """Whether a stream id is `plain_text`, remembered when it is (streams recur)."""
+        if not plain_text(stream_id):
+            return False
+        if len(self.plain_ids) > MAX_PLAIN_IDS:
+            self.plain_ids.clear()
+        self.plain_ids.add(stream_id)
+        return True
 
     def content(self, row: Row) -> tuple[bytes, str, str] | None:
         """(canonical content bytes, prev_hash, hash) by the fast path, or None."""
@@ -101,10 +113,12 @@ _OTHER_ENVELOPE = tuple(NOT_DATA - {"actor", "pd_salt", "timestamp", "prev_hash"
 
 
 def checked(position: int, stream_id: str, version: int, body: bytes, prev_hash: str,
-            hash: str) -> Checked:
-    """The check of an event whose content (for this stream and version) is `body`."""
+            hash: str, plain_id: bool | None = None) -> Checked:
+    """The check of an event whose content (for this stream and version) is `body`
+    (`plain_id`: whether the stream id is known to be `plain_text`; None: find out)."""
     digest = _sha256(prev_hash.encode("ascii", "replace") + body).hexdigest()
-    if digest == hash and type(version) is int and plain_text(stream_id):
+    if digest == hash and type(version) is int and (
+            plain_text(stream_id) if plain_id is None else plain_id):
         # a true hash is plain hex: the leaf entry needs no escaping (see `leaf_entry`)
         return position, stream_id, version, prev_hash, hash, None, \
             _sha256(b"\x00" + plain_leaf_entry(stream_id, version, hash)).digest()

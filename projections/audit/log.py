@@ -151,6 +151,7 @@ def _raw_select(app: Application) -> Select | None:
            "ORDER BY notification_id LIMIT %s")
 
     row_factory = None if sqlite else _tuple_rows()
+    dashed: dict[str, str] = {}  # a stream's events come back many times: its id written once
 
     def select(after: int, limit: int, stop: int | None) -> Sequence[Row]:
         with datastore.transaction(commit=False) as cursor:
@@ -158,10 +159,21 @@ def _raw_select(app: Application) -> Select | None:
             cursor.execute(sql, (after, stop if stop is not None else 2**62, limit))
             rows = cursor.fetchall()
         if sqlite:  # SQLite keeps the stream id's hex form, and returns the state as bytes
-            return [(p, f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}"
-                     if len(s) == 32 else s, v, t, b) for p, s, v, t, b in rows]
+            if len(dashed) > MAX_REMEMBERED_IDS:
+                dashed.clear()
+            return [(p, dashed.get(s) or dashed.setdefault(s, _dashed(s)), v, t, b)
+                    for p, s, v, t, b in rows]
         return [(p, s, v, t, bytes(b)) for p, s, v, t, b in rows]
     return select
+
+
+MAX_REMEMBERED_IDS = 100_000
+
+
+def _dashed(hex_id: str) -> str:
+    """A UUID's canonical text from the 32 hex digits SQLite keeps (other text as it is)."""
+    s = hex_id
+    return f"{s[:8]}-{s[8:12]}-{s[12:16]}-{s[16:20]}-{s[20:]}" if len(s) == 32 else s
 
 
 def _tuple_rows() -> Any:
