@@ -216,17 +216,21 @@ def run(kind: str, args: argparse.Namespace) -> None:
                               f"{server_ms}, bench client {client_ms:.2f}; per worker "
                               f"{'/'.join(map(str, per_worker(server.log(), lines)))}")
             report_reads(app, server.base, tokens, first, (small_at, small), args.events,
-                         following)
+                         following, pgid)
         app.close()
 
 
 def report_reads(app: HubApplication, base: str, tokens: dict[str, str], referral_id: str,
-                 small: tuple[int, dict[str, Figures]], events: int, following: int) -> None:
-    """Fill the store to `events`, then read again and compare with the 1k figures."""
+                 small: tuple[int, dict[str, Figures]], events: int, following: int,
+                 pgid: int) -> None:
+    """Fill the store to `events`, then (once the server has projected the fill, as it had
+    projected the small store) read again and compare with the small store's figures."""
     stored = app.recorder.max_notification_id() or 0
     if events > stored:
         seed(app, events - stored, first=following)
     total = app.recorder.max_notification_id() or 0
+    waited = wait_quiet(lambda: server_cpu_seconds(pgid), timeout=900)
+    console.print(f"(server idle {waited:.0f} s after the fill: its jobs process projected it)")
     big = reads(base, tokens[AGENCIES[0]], referral_id)
     small_at, first = small
     for name, before in first.items():
