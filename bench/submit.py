@@ -197,17 +197,18 @@ def run(kind: str, args: argparse.Namespace) -> None:
         console.print(f"raw append (1 writer, no HTTP)  {raw.line()}  CPU "
                       f"{(time.process_time() - started) * 1000 / raw.count:.2f} ms/append")
         with serving(settings, workdir, args.workers, args.threads) as server:
-            first = checked(requests.post(server.url("/api/v1/referrals"), headers=bearer(
-                tokens[AGENCIES[1]]), json=referral_body(AGENCIES[0])), 201).json()["id"]
-            small_at = app.recorder.max_notification_id() or 0
-            small = reads(server.base, tokens[AGENCIES[0]], first)
-            make = CLIENTS[args.client](server.base, tokens[AGENCIES[1]])
             assert server.process is not None
             pgid = server.process.pid
+            first = checked(requests.post(server.url("/api/v1/referrals"), headers=bearer(
+                tokens[AGENCIES[1]]), json=referral_body(AGENCIES[0])), 201).json()["id"]
             waited = wait_quiet(lambda: server_cpu_seconds(pgid))
             console.print(f"(server idle after {waited:.1f} s: its jobs process projected the "
                           "seed and the raw appends)")
+            small_at = app.recorder.max_notification_id() or 0
+            small = reads(server.base, tokens[AGENCIES[0]], first)
+            make = CLIENTS[args.client](server.base, tokens[AGENCIES[1]])
             for clients in (1, 8):
+                wait_quiet(lambda: server_cpu_seconds(pgid))
                 lines = len(server.log().splitlines())
                 got, server_ms, client_ms = cpu_per_request(
                     lambda n=clients: timed_clients(make, n, args.submits), pgid)
