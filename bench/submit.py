@@ -191,11 +191,9 @@ def run(kind: str, args: argparse.Namespace) -> None:
         app = open_application(settings)
         following = seed(app, 1000)
         tokens = tokens_for(app)
-        # The library alone: no server running, so no projection competes for the store.
-        started = time.process_time()
-        raw = raw_append(app, args.submits)
-        console.print(f"raw append (1 writer, no HTTP)  {raw.line()}  CPU "
-                      f"{(time.process_time() - started) * 1000 / raw.count:.2f} ms/append")
+        # The library alone, with no server running (no projection competes for the store),
+        # just before and just after the HTTP runs: this VM's speed drifts by minutes.
+        before = measured_raw(app, args.submits, "before the server")
         with serving(settings, workdir, args.workers, args.threads) as server:
             assert server.process is not None
             pgid = server.process.pid
@@ -207,18 +205,37 @@ def run(kind: str, args: argparse.Namespace) -> None:
             small_at = app.recorder.max_notification_id() or 0
             small = reads(server.base, tokens[AGENCIES[0]], first)
             make = CLIENTS[args.client](server.base, tokens[AGENCIES[1]])
+            submits = {}
             for clients in (1, 8):
                 wait_quiet(lambda: server_cpu_seconds(pgid))
                 lines = len(server.log().splitlines())
                 got, server_ms, client_ms = cpu_per_request(
                     lambda n=clients: timed_clients(make, n, args.submits), pgid)
+                submits[clients] = got
                 console.print(f"HTTP submit, {clients} client(s)       {got.line()}"
-                              f"  = {got.rate / raw.rate:.2f} × raw  CPU ms/request: server "
-                              f"{server_ms}, bench client {client_ms:.2f}; per worker "
+                              f"  CPU ms/request: server {server_ms}, bench client "
+                              f"{client_ms:.2f}; per worker "
                               f"{'/'.join(map(str, per_worker(server.log(), lines)))}")
+        after = measured_raw(app, args.submits, "after the server")
+        raw = (before.rate + after.rate) / 2
+        for clients, got in submits.items():
+            console.print(f"HTTP submit, {clients} client(s) ÷ raw append (mean of before and "
+                          f"after): {got.rate / raw:.2f}  (÷ before {got.rate / before.rate:.2f},"
+                          f" ÷ after {got.rate / after.rate:.2f})")
+        with serving(settings, workdir, args.workers, args.threads) as server:
+            assert server.process is not None
             report_reads(app, server.base, tokens, first, (small_at, small), args.events,
-                         following, pgid)
+                         following, server.process.pid)
         app.close()
+
+
+def measured_raw(app: HubApplication, count: int, when: str) -> Figures:
+    """`raw_append`, printed with its CPU per append."""
+    started = time.process_time()
+    raw = raw_append(app, count)
+    console.print(f"raw append, {when:17} {raw.line()}  CPU "
+                  f"{(time.process_time() - started) * 1000 / raw.count:.2f} ms/append")
+    return raw
 
 
 def report_reads(app: HubApplication, base: str, tokens: dict[str, str], referral_id: str,
