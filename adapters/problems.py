@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from domain import errors
@@ -46,3 +47,31 @@ def _extra(error: errors.HubError) -> dict[str, Any]:
     if isinstance(error, errors.VersionMismatch):
         return {"current_version": error.current}
     return {}
+
+
+NOT_UNICODE = ("Must be Unicode text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff "
+               "escape without its pair), which cannot be stored or sent as UTF-8.")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unpaired_surrogate(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first key or string of a parsed JSON value that holds an unpaired
+    surrogate (`json.loads` accepts `"\\ud800"`; nothing can encode it as UTF-8), or None.
+    A list item's path ends in its index; the whole value's path is `_body`; a key at fault is
+    written with its surrogate as the escape `\\udXXX`."""
+    if isinstance(value, str):
+        return (path or "_body") if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)  # type: ignore[assignment]
+    else:
+        return None
+    for key, item in items:
+        name = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return name.encode("utf-8", "backslashreplace").decode()  # sendable as it reads
+        found = unpaired_surrogate(item, name)
+        if found is not None:
+            return found
+    return None

@@ -12,7 +12,7 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from adapters.problems import domain_problem, problem_document
+from adapters.problems import NOT_UNICODE, domain_problem, problem_document, unpaired_surrogate
 from domain import errors as domain
 from hub.schemas.common import ProblemSchema
 
@@ -130,7 +130,8 @@ def _unexpected(error: Exception) -> Response:
 
 
 def _check_body() -> Response | None:
-    """413 for a body over the limit, 415 for one not declared as JSON, 400 for one not JSON."""
+    """413 for a body over the limit, 415 for one not declared as JSON, 400 for one not JSON,
+    422 for an object holding text that is not Unicode (an unpaired surrogate)."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
         return None
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -142,10 +143,17 @@ def _check_body() -> Response | None:
     if not request.is_json:
         return problem(415, "Unsupported Media Type",
                        "Send the body as application/json.", "unsupported-media-type")
+    data = request.get_data(cache=True)
     try:
-        json.loads(request.get_data(cache=True))
+        body = json.loads(data)
     except ValueError:
         return problem(400, "Bad Request", "The body is not valid JSON.", "bad-request")
+    # an unpaired surrogate comes only from a \u escape or from UTF-8-encoded surrogate bytes
+    suspect = isinstance(body, dict) and (b"\\u" in data or b"\xed" in data)
+    field = unpaired_surrogate(body) if suspect else None  # not an object: 400 comes later
+    if field is not None:
+        return problem(422, "Unprocessable Content", "Some fields failed validation.",
+                       "validation", errors={field: [NOT_UNICODE]})
     return None
 
 

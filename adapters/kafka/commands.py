@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.kafka.problems import Malformed
+from adapters.problems import NOT_UNICODE, unpaired_surrogate
 from domain.application import HubApplication
 from domain.base import Caller
 from domain.errors import Invalid, NotFound
@@ -56,6 +57,9 @@ def parse(raw: bytes | None) -> Command:
         raise Malformed("The message is not JSON.") from None
     if not isinstance(body, dict):
         raise Malformed("The message is not a JSON object.")
+    field = unpaired_surrogate(body)
+    if field is not None:
+        raise Invalid("The command holds text that is not Unicode.", {field: [NOT_UNICODE]})
     problems = {name: ["Unknown field."] for name in sorted(set(body) - FIELDS)}
     problems.update(_envelope_problems(body))
     if problems:

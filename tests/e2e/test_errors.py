@@ -166,6 +166,35 @@ class Test422:
         body = assert_problem(world.submit(subject=subject), 422)
         assert "subject.guardian.age" in body["errors"]
 
+    @pytest.mark.parametrize("raw,field", [
+        (b'"reason": "\\ud800 asks for help"', "reason"),
+        (b'"reason": "asks \\uDFFF"', "reason"),
+        (b'"reason": "\xed\xa0\x80 raw surrogate bytes"', "reason"),
+        (b'"subject": {"name": "\\udc00"}', "subject.name"),
+        (b'"subject": {"name": "x", "\\ud83d": "y"}', "subject.\\ud83d"),
+        (b'"attachments": ["ok", "\\ud800"]', "attachments.1"),
+    ])
+    def test_text_that_is_not_unicode_is_refused_by_path(self, world: World, raw: bytes,
+                                                         field: str) -> None:
+        """json accepts an escaped unpaired surrogate; nothing can store or send it as UTF-8
+        (it was a 500 at the event's hashing). A field-level 422 names where it is."""
+        body = referral_body()
+        name = raw.split(b'"')[1].decode()
+        body.pop(name, None)
+        data = json.dumps(body).encode()[:-1] + b", " + raw + b"}"
+        before = len(world.client.get("/api/v1/referrals?box=outbox",
+                                      headers=world.headers["referrer"]).json["items"])
+        problem = assert_problem(post_raw(world, "referrals", data, "application/json"), 422)
+        assert list(problem["errors"]) == [field]
+        after = world.client.get("/api/v1/referrals?box=outbox", headers=world.headers["referrer"])
+        assert len(after.json["items"]) == before  # nothing was written
+
+    def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
+        body = referral_body()
+        data = json.dumps({**body, "reason": "\U0001F600 smiles"}).encode()  # \ud83d\ude00
+        assert b"\\ud83d\\ude00" in data
+        assert post_raw(world, "referrals", data, "application/json").status_code == 201
+
     @pytest.mark.parametrize("field,value", [
         ("category", "housing"), ("urgency", "soon"), ("risk_level", "green"),
         ("to_agency", "Bad Slug!"), ("reason", ""), ("reason", "x" * 4001),

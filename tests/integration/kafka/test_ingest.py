@@ -110,17 +110,22 @@ class TestPoison:
             self, hub_app: HubApplication, kafka_config: KafkaConfig) -> None:
         bad_payload = submit("p-4")
         bad_payload["payload"]["subject"] = {"id_number": "1"}
+        not_unicode = submit("p-6")
+        not_unicode["payload"]["reason"] = "\ud800 asks for help"  # json writes it as an escape
         with ingesting(hub_app, kafka_config):
             send(kafka_config, "school-a", b"\xff not json", b"[1, 2]",
                  {"command_id": "p-3", "type": "launch", "payload": {}, "extra": 1},
-                 bad_payload, submit("p-5"))
+                 bad_payload, not_unicode, submit("p-5"))
             answers = results(kafka_config, "school-a", **{"None": 2, "p-3": 1, "p-4": 1,
-                                                           "p-5": 1})
+                                                           "p-5": 1, "p-6": 1})
         assert [a["problem"]["status"] for a in answers["None"]] == [400, 400]
         [launch], [invalid], [fine] = answers["p-3"], answers["p-4"], answers["p-5"]
         assert set(launch["problem"]["errors"]) == {"type", "extra"}
         assert invalid["problem"]["status"] == 422
         assert "payload.subject.name" in invalid["problem"]["errors"]
+        [surrogate] = answers["p-6"]
+        assert surrogate["problem"]["status"] == 422
+        assert list(surrogate["problem"]["errors"]) == ["payload.reason"]
         assert fine["ok"] and fine["status"] == "submitted"
 
 
