@@ -6,11 +6,25 @@ import importlib
 
 import click
 
+from adapters.problems import unpaired_surrogate
+
 # Modules of hub.cli whose COMMANDS (a list of click commands/groups) join `hub`.
 COMMAND_MODULES: list[str] = ["serve", "admin", "db", "projections", "sla", "kafka", "demo", "audit"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class HubGroup(click.Group):
+    """`hub`: arguments must be UTF-8 text (Python hands undecodable argv bytes on as unpaired
+    surrogates, which no event can hash or store: that was a traceback)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        for arg in args:
+            if unpaired_surrogate(arg) is not None:
+                shown = arg.encode("utf-8", "surrogateescape")
+                raise click.UsageError(f"The argument {shown!r} is not UTF-8 text.", ctx)
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=HubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Referral Hub (转介枢纽): referrals and cases between public agencies."""
 

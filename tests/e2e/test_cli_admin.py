@@ -90,3 +90,13 @@ def test_refusals_of_the_domain_are_errors_not_tracebacks(environment: dict[str,
     orphan = add("school-c", "--parent", "no-such")
     assert orphan.exit_code == 1 and "parent" in orphan.output
     assert "Traceback" not in twice.output + nowhere.output + orphan.output
+
+
+def test_an_argument_that_is_not_utf8_is_a_usage_error(environment: dict[str, str],
+                                                       served: Any) -> None:
+    """Undecodable argv bytes reach Python as unpaired surrogates ('\\udcff' for 0xff): refused
+    before anything is written, not a traceback from the event's hashing."""
+    answer = hub("agency", "add", "school-x", "--name", "bad\udcff", "--kind", "school",
+                 "--jurisdiction", "hubei/jingmen/dongbao")
+    assert answer.exit_code == 2 and "is not UTF-8 text" in answer.output
+    assert add("school-x").exit_code == 0  # nothing of the refused call was stored
