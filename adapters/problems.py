@@ -51,27 +51,50 @@ def _extra(error: errors.HubError) -> dict[str, Any]:
 
 NOT_UNICODE = ("Must be Unicode text: it holds an unpaired UTF-16 surrogate (a \\ud800-\\udfff "
                "escape without its pair), which cannot be stored or sent as UTF-8.")
+MAX_DEPTH = 32  # no body of the contract nests deeper than 4
+TOO_DEEP = f"Nested deeper than {MAX_DEPTH} levels of objects and arrays."
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def unpaired_surrogate(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first key or string of a parsed JSON value that holds an unpaired
-    surrogate (`json.loads` accepts `"\\ud800"`; nothing can encode it as UTF-8), or None.
-    A list item's path ends in its index; the whole value's path is `_body`; a key at fault is
-    written with its surrogate as the escape `\\udXXX`."""
-    if isinstance(value, str):
-        return (path or "_body") if _SURROGATE.search(value) else None
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)  # type: ignore[assignment]
-    else:
-        return None
-    for key, item in items:
-        name = f"{path}.{key}" if path else str(key)
-        if isinstance(key, str) and _SURROGATE.search(key):
-            return name.encode("utf-8", "backslashreplace").decode()  # sendable as it reads
-        found = unpaired_surrogate(item, name)
-        if found is not None:
-            return found
+def not_unicode(text: str) -> bool:
+    """Whether a string holds an unpaired surrogate (`json.loads` accepts `"\\ud800"`, and
+    Python hands undecodable argv bytes on as surrogates; nothing can encode them as UTF-8)."""
+    return _SURROGATE.search(text) is not None
+
+
+def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:
+    """(dotted path, message) of the first place, in document order, where a parsed JSON value
+    holds text that is not Unicode (a key or a string) or nests deeper than `max_depth`; None
+    when there is none. A list item's path ends in its index; the whole value's is `_body`; a
+    key at fault is written with its surrogate as the escape `\\udXXX`. Iterative: a deep
+    value cannot exhaust the interpreter's stack here."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        item, path, depth = stack.pop()
+        if isinstance(item, str):
+            if not_unicode(item):
+                return path or "_body", NOT_UNICODE
+            continue
+        if isinstance(item, dict):
+            children = list(item.items())
+        elif isinstance(item, list):
+            children = list(enumerate(item))
+        else:
+            continue
+        if depth >= max_depth:
+            return path or "_body", TOO_DEEP
+        below = []
+        for key, child in children:
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and not_unicode(key):
+                return name.encode("utf-8", "backslashreplace").decode(), NOT_UNICODE
+            below.append((child, name, depth + 1))
+        stack.extend(reversed(below))
     return None
+
+
+def suspect_json(data: bytes) -> bool:
+    """Whether raw JSON may hold what `json_problem` finds: an unpaired surrogate comes only
+    from a \\u escape or UTF-8-encoded surrogate bytes, and depth needs brackets."""
+    return (b"\\u" in data or b"\xed" in data
+            or data.count(b"{") + data.count(b"[") > MAX_DEPTH)

@@ -12,7 +12,13 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from werkzeug.exceptions import HTTPException
 
-from adapters.problems import NOT_UNICODE, domain_problem, problem_document, unpaired_surrogate
+from adapters.problems import (
+    MAX_DEPTH,
+    domain_problem,
+    json_problem,
+    problem_document,
+    suspect_json,
+)
 from domain import errors as domain
 from hub.schemas.common import ProblemSchema
 
@@ -131,7 +137,8 @@ def _unexpected(error: Exception) -> Response:
 
 def _check_body() -> Response | None:
     """413 for a body over the limit, 415 for one not declared as JSON, 400 for one not JSON,
-    422 for an object holding text that is not Unicode (an unpaired surrogate)."""
+    422 for an object holding text that is not Unicode (an unpaired surrogate) or nesting
+    deeper than `MAX_DEPTH` (400 if too deep even to parse)."""
     if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
         return None
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -148,12 +155,15 @@ def _check_body() -> Response | None:
         body = json.loads(data)
     except ValueError:
         return problem(400, "Bad Request", "The body is not valid JSON.", "bad-request")
-    # an unpaired surrogate comes only from a \u escape or from UTF-8-encoded surrogate bytes
-    suspect = isinstance(body, dict) and (b"\\u" in data or b"\xed" in data)
-    field = unpaired_surrogate(body) if suspect else None  # not an object: 400 comes later
-    if field is not None:
+    except RecursionError:
+        return problem(400, "Bad Request", f"The body nests deeper than {MAX_DEPTH} levels.",
+                       "bad-request")
+    # not an object: webargs answers 400 later
+    found = json_problem(body) if isinstance(body, dict) and suspect_json(data) else None
+    if found is not None:
+        field, message = found
         return problem(422, "Unprocessable Content", "Some fields failed validation.",
-                       "validation", errors={field: [NOT_UNICODE]})
+                       "validation", errors={field: [message]})
     return None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.kafka.problems import Malformed
-from adapters.problems import NOT_UNICODE, unpaired_surrogate
+from adapters.problems import MAX_DEPTH, json_problem
 from domain.application import HubApplication
 from domain.base import Caller
 from domain.errors import Invalid, NotFound
@@ -44,7 +44,7 @@ def command_id_of(raw: bytes | None) -> str | None:
     """The command id of a message, if one can be read at all (for the result of a bad one)."""
     try:
         found = json.loads(raw or b"").get("command_id")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return found if isinstance(found, str) and 0 < len(found) <= 200 else None
 
@@ -55,11 +55,14 @@ def parse(raw: bytes | None) -> Command:
         body = json.loads(raw or b"")
     except ValueError:
         raise Malformed("The message is not JSON.") from None
+    except RecursionError:
+        raise Malformed(f"The message nests deeper than {MAX_DEPTH} levels.") from None
     if not isinstance(body, dict):
         raise Malformed("The message is not a JSON object.")
-    field = unpaired_surrogate(body)
-    if field is not None:
-        raise Invalid("The command holds text that is not Unicode.", {field: [NOT_UNICODE]})
+    found = json_problem(body)
+    if found is not None:
+        raise Invalid("The command holds text that is not Unicode, or nests too deeply.",
+                      {found[0]: [found[1]]})
     problems = {name: ["Unknown field."] for name in sorted(set(body) - FIELDS)}
     problems.update(_envelope_problems(body))
     if problems:

@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-from adapters.problems import unpaired_surrogate
+from adapters.problems import not_unicode
 
 # Modules of hub.cli whose COMMANDS (a list of click commands/groups) join `hub`.
 COMMAND_MODULES: list[str] = ["serve", "admin", "db", "projections", "sla", "kafka", "demo", "audit"]
@@ -18,7 +18,7 @@ class HubGroup(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for arg in args:
-            if unpaired_surrogate(arg) is not None:
+            if not_unicode(arg):
                 shown = arg.encode("utf-8", "surrogateescape")
                 raise click.UsageError(f"The argument {shown!r} is not UTF-8 text.", ctx)
         return super().parse_args(ctx, args)

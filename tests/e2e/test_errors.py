@@ -189,6 +189,18 @@ class Test422:
         after = world.client.get("/api/v1/referrals?box=outbox", headers=world.headers["referrer"])
         assert len(after.json["items"]) == before  # nothing was written
 
+    def test_a_body_nested_too_deeply_is_refused_by_path(self, world: World) -> None:
+        body = referral_body()
+        data = json.dumps(body)[:-1] + ', "subject": ' + '{"a": ' * 40 + "1" + "}" * 40 + "}"
+        problem = assert_problem(post_raw(world, "referrals", data, "application/json"), 422)
+        assert list(problem["errors"]) == ["subject" + ".a" * 31]
+
+    @pytest.mark.parametrize("data", ["[" * 100_000 + "]" * 100_000,
+                                      '{"reason": ' + "[" * 50_000 + "]" * 50_000 + "}"])
+    def test_a_body_too_deep_even_to_parse_is_a_400(self, world: World, data: str) -> None:
+        """It was a 500: json's parser gives up with a RecursionError, not a ValueError."""
+        assert_problem(post_raw(world, "referrals", data, "application/json"), 400)
+
     def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
         body = referral_body()
         data = json.dumps({**body, "reason": "\U0001F600 smiles"}).encode()  # \ud83d\ude00

@@ -113,12 +113,12 @@ class TestPoison:
         not_unicode = submit("p-6")
         not_unicode["payload"]["reason"] = "\ud800 asks for help"  # json writes it as an escape
         with ingesting(hub_app, kafka_config):
-            send(kafka_config, "school-a", b"\xff not json", b"[1, 2]",
+            send(kafka_config, "school-a", b"\xff not json", b"[1, 2]", b"[" * 100_000,
                  {"command_id": "p-3", "type": "launch", "payload": {}, "extra": 1},
                  bad_payload, not_unicode, submit("p-5"))
-            answers = results(kafka_config, "school-a", **{"None": 2, "p-3": 1, "p-4": 1,
+            answers = results(kafka_config, "school-a", **{"None": 3, "p-3": 1, "p-4": 1,
                                                            "p-5": 1, "p-6": 1})
-        assert [a["problem"]["status"] for a in answers["None"]] == [400, 400]
+        assert [a["problem"]["status"] for a in answers["None"]] == [400, 400, 400]
         [launch], [invalid], [fine] = answers["p-3"], answers["p-4"], answers["p-5"]
         assert set(launch["problem"]["errors"]) == {"type", "extra"}
         assert invalid["problem"]["status"] == 422
