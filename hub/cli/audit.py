@@ -151,9 +151,10 @@ def verify_bundle_command(folder: Path, key_file: Path) -> None:
 
 def _bundle_size(folder: Path) -> Any:
     try:
-        return json.loads((folder / "manifest.json").read_text()).get("events")
-    except (OSError, ValueError):
-        return None
+        found = json.loads((folder / "manifest.json").read_text()).get("events")
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return None  # the verification names what is wrong with the manifest
+    return found if type(found) is int and found >= 0 else None
 
 
 @click.command("stats")

@@ -82,7 +82,10 @@ def export_bundle(app: Application, out: Path, checkpoints: list[Checkpoint],
 def _checked_lines(path: Path) -> Iterator[Checked]:
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
-            yield _fast_line(line) or _line_by_definition(number, line)
+            try:
+                yield _fast_line(line) or _line_by_definition(number, line)
+            except RecursionError:  # the parsers' and the hashing's limit on nesting
+                yield _unreadable(-number, f"line {number} of {EVENTS} nests too deeply")
 
 
 def _fast_line(line: bytes) -> Checked | None:
@@ -129,11 +132,13 @@ def verify_bundle(folder: Path, public_key: Ed25519PublicKey,
     problems: list[str] = []
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
-        checkpoints = [Checkpoint.from_dict(c)
-                       for c in json.loads((folder / CHECKPOINTS).read_text())]
+        listed = json.loads((folder / CHECKPOINTS).read_text())
+        if not isinstance(manifest, dict) or not isinstance(listed, list):
+            raise TypeError(f"{MANIFEST} must hold an object and {CHECKPOINTS} a list")
+        checkpoints = [Checkpoint.from_dict(c) for c in listed]
         bundled_key = load_public_key((folder / PUBLIC_KEY).read_text())
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        return Report(breaks=[f"not a readable bundle: {error}"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+        return Report(breaks=[f"not a readable bundle: {type(error).__name__}: {error}"[:500]])
     if key_id(bundled_key) != key_id(public_key):
         problems.append("the bundle's public key is not the key given for verification")
     verifier = LogVerifier(checkpoints, public_key)

@@ -150,3 +150,34 @@ class TestBundle:
         other.write_text(public_pem(Ed25519PrivateKey.generate().public_key()))
         result = check(hub, out, other)
         assert result.exit_code == 1 and "not the key given" in last_json(result)["first_break"]
+
+    @pytest.mark.parametrize("name,text,named", [
+        ("manifest.json", "[]", "not a readable bundle"),
+        ("manifest.json", "[" * 5000 + "]" * 5000, "not a readable bundle"),
+        ("manifest.json", '{"events": "many"}', "the manifest lists many events"),
+        ("checkpoints.json", "[1]", "not a readable bundle"),
+        ("checkpoints.json", '[{"tree_size": "x"}]', "not a readable bundle"),
+        ("checkpoints.json", "{}", "not a readable bundle"),
+    ])
+    def test_a_mangled_header_is_a_break_not_a_traceback(
+            self, hub: Hub, bundle: tuple[Path, Path], name: str, text: str, named: str) -> None:
+        out, key = bundle
+        (out / name).write_text(text)
+        result = check(hub, out, key)
+        assert result.exit_code == 1, result.output
+        assert named in last_json(result)["first_break"]
+
+    @pytest.mark.parametrize("line", [
+        "[" * 5000 + "]" * 5000,  # too deep for the JSON parsers
+        '{"position": 1, "content": ' + '{"a": ' * 900 + "1" + "}" * 900 + "}",
+    ])
+    def test_a_mangled_event_line_is_a_break_not_a_traceback(
+            self, hub: Hub, bundle: tuple[Path, Path], line: str) -> None:
+        out, key = bundle
+        events = out / "events.jsonl"
+        lines = events.read_text().splitlines(keepends=True)
+        lines[1] = line + "\n"
+        events.write_text("".join(lines))
+        result = check(hub, out, key)
+        assert result.exit_code == 1, result.output
+        assert last_json(result)["first_break"]
