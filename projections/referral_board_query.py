@@ -39,12 +39,23 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value = json.loads(raw)
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         value = None
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value)):
+    if not (isinstance(value, list) and len(value) == 2 and all(map(_unicode_text, value))):
         raise Invalid("The cursor is not one this list issued.",
                       {"cursor": ["Not a valid cursor; use next_cursor from the previous page."]})
     return value[0], value[1]
+
+
+def _unicode_text(value: Any) -> bool:
+    """A string the store can take (json reads `"\\ud800"` as an unpaired surrogate)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def within(path: str, jurisdiction: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -200,6 +201,17 @@ class Test422:
     def test_a_body_too_deep_even_to_parse_is_a_400(self, world: World, data: str) -> None:
         """It was a 500: json's parser gives up with a RecursionError, not a ValueError."""
         assert_problem(post_raw(world, "referrals", data, "application/json"), 400)
+
+    @pytest.mark.parametrize("path", ["referrals", "cases"])
+    @pytest.mark.parametrize("raw", [b'["\\ud800", "x"]', b'["2025-01-01", "\\udfff"]',
+                                     b"[" * 3000 + b"]" * 3000])
+    def test_a_forged_cursor_is_refused_by_name(self, world: World, path: str,
+                                                raw: bytes) -> None:
+        """A cursor is base64 of JSON the client can forge: it was a 500 when its strings held
+        unpaired surrogates (they reached the store's query)."""
+        cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        answer = world.get("receiver", f"{path}?cursor={cursor}")
+        assert "cursor" in assert_problem(answer, 422)["errors"]
 
     def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
         body = referral_body()
