@@ -176,15 +176,21 @@ def stats_model() -> Any:
 
 
 def _bounds(query: dict[str, Any]) -> tuple[str | None, str | None]:
-    start, end = query.get("from_"), query.get("to")
+    """The period's ends in the hashed time format (a time without an offset is UTC)."""
+    start, end = _in_utc(query.get("from_"), "from"), _in_utc(query.get("to"), "to")
     if start and end and start >= end:
         raise Invalid("Empty period.", {"to": ["Must be after 'from'."]})
-    return (format_time(_aware(start)) if start else None,
-            format_time(_aware(end)) if end else None)
+    return (format_time(start) if start else None, format_time(end) if end else None)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _in_utc(moment: datetime | None, field: str) -> datetime | None:
+    if moment is None:
+        return None
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 has no UTC time
+        raise Invalid("No such moment.", {field: [
+            "Must be a moment whose UTC time lies within the years 1-9999."]}) from None
 
 
 @blp.get("/stats")

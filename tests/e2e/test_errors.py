@@ -213,6 +213,21 @@ class Test422:
         answer = world.get("receiver", f"{path}?cursor={cursor}")
         assert "cursor" in assert_problem(answer, 422)["errors"]
 
+    @pytest.mark.parametrize("query,field", [
+        ("from=0001-01-01T00:00:00%2B01:00", "from"), ("to=9999-12-31T23:59:59-01:00", "to"),
+        ("from=2026-02-01T00:00:00&to=2026-01-01T00:00:00Z", "to"),
+    ])
+    @pytest.mark.parametrize("path", ["stats", "stats/plot.svg"])
+    def test_a_statistics_period_that_is_no_period(self, world: World, path: str, query: str,
+                                                   field: str) -> None:
+        """A moment with no UTC time, or a naive end before an aware start: each was a 500."""
+        answer = world.get("receiver", f"{path}?{query}")
+        assert field in assert_problem(answer, 422)["errors"]
+
+    def test_a_naive_and_an_aware_end_make_a_period(self, world: World) -> None:
+        answer = world.get("receiver", "stats?from=2026-01-01T00:00:00&to=2026-02-01T00:00:00Z")
+        assert answer.status_code == 200, answer.json
+
     def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
         body = referral_body()
         data = json.dumps({**body, "reason": "\U0001F600 smiles"}).encode()  # \ud83d\ude00
