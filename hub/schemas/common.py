@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
@@ -29,12 +29,19 @@ class HeaderSchema(Schema):
 
 
 class StrictInteger(fields.Integer):
-    """An integer that refuses strings, floats and booleans."""
+    """An integer that refuses strings, floats and booleans, and anything beyond 64 bits (what
+    the stores hold: a larger one sent to SQLite was a 500)."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "int64": "Must lie between -2**63 and 2**63 - 1."}
 
     def _validated(self, value: Any) -> Any:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)
-        return super()._validated(value)
+        number = super()._validated(value)
+        if number is not None and not -2**63 <= number < 2**63:
+            raise self.make_error("int64")
+        return number
 
 
 def text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:

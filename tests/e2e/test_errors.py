@@ -228,6 +228,16 @@ class Test422:
         answer = world.get("receiver", "stats?from=2026-01-01T00:00:00&to=2026-02-01T00:00:00Z")
         assert answer.status_code == 200, answer.json
 
+    @pytest.mark.parametrize("path,field", [
+        (f"audit/log?after={2**63}", "after"),
+        (f"audit/proofs/inclusion?position={2**63}&tree_size=1", "position"),
+        (f"audit/proofs/consistency?old_size=0&new_size={2**64}", "new_size"),
+    ])
+    def test_integers_beyond_64_bits_are_refused_by_name(self, world: World, path: str,
+                                                         field: str) -> None:
+        """audit/log?after=2**63 reached SQLite, which holds 64-bit integers: it was a 500."""
+        assert field in assert_problem(world.get("receiver", path), 422)["errors"]
+
     def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
         body = referral_body()
         data = json.dumps({**body, "reason": "\U0001F600 smiles"}).encode()  # \ud83d\ude00
