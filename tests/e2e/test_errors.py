@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.hubclient import World, referral_body
+from tests.e2e.strategies import JSON, TEXT
 
 PROBLEM = "application/problem+json"
 
@@ -273,13 +274,6 @@ class Test422:
         assert "subject.birth_date" in body["errors"]
 
 
-# Text with, now and then, unpaired surrogates (which json escapes and JSON allows).
-TEXT = st.text(st.characters() | st.characters(categories=["Cs"]), max_size=20)
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
-    max_leaves=12,
-)
 
 
 def post_json(world: World, path: str, body: Any, user: str) -> Any:
