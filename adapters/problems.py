@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from domain import errors
+from domain.chain import not_unicode
 
 TYPE_BASE = "https://referral-hub.invalid/problems/"
 
@@ -53,13 +53,6 @@ NOT_UNICODE = ("Must be Unicode text: it holds an unpaired UTF-16 surrogate (a \
                "escape without its pair), which cannot be stored or sent as UTF-8.")
 MAX_DEPTH = 32  # no body of the contract nests deeper than 4
 TOO_DEEP = f"Nested deeper than {MAX_DEPTH} levels of objects and arrays."
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def not_unicode(text: str) -> bool:
-    """Whether a string holds an unpaired surrogate (`json.loads` accepts `"\\ud800"`, and
-    Python hands undecodable argv bytes on as surrogates; nothing can encode them as UTF-8)."""
-    return _SURROGATE.search(text) is not None
 
 
 def json_problem(value: Any, max_depth: int = MAX_DEPTH) -> tuple[str, str] | None:

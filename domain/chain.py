@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -32,6 +33,16 @@ def format_time(moment: datetime) -> str:
     if utc.year < 1000:
         return utc.strftime(TIME_FORMAT)
     return utc.isoformat(timespec="microseconds")[:-6] + "Z"  # '+00:00' → 'Z'
+
+
+def not_unicode(text: str) -> bool:
+    """Whether a string holds an unpaired UTF-16 surrogate, which nothing can encode as UTF-8
+    (`json.loads` reads `"\\ud800"` as one; Python hands undecodable argv bytes on as them):
+    such text can be neither hashed nor stored."""
+    return _SURROGATE.search(text) is not None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def canonical_json(value: Any) -> bytes:

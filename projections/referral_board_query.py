@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from domain.chain import not_unicode
 from domain.errors import Invalid
 
 AWAITING_ANSWER = ("submitted", "info_requested")
@@ -41,21 +42,10 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         value = json.loads(raw)
     except (binascii.Error, ValueError, RecursionError):
         value = None
-    if not (isinstance(value, list) and len(value) == 2 and all(map(_unicode_text, value))):
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and not not_unicode(v) for v in value)):
         raise Invalid("The cursor is not one this list issued.",
                       {"cursor": ["Not a valid cursor; use next_cursor from the previous page."]})
     return value[0], value[1]
-
-
-def _unicode_text(value: Any) -> bool:
-    """A string the store can take (json reads `"\\ud800"` as an unpaired surrogate)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def within(path: str, jurisdiction: str) -> bool:

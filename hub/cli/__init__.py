@@ -6,7 +6,7 @@ import importlib
 
 import click
 
-from adapters.problems import not_unicode
+from domain.chain import not_unicode
 
 # Modules of hub.cli whose COMMANDS (a list of click commands/groups) join `hub`.
 COMMAND_MODULES: list[str] = ["serve", "admin", "db", "projections", "sla", "kafka", "demo", "audit"]
