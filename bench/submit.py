@@ -4,7 +4,9 @@ same run; then GET of one referral and of an inbox page with 1k and with N event
     .venv/bin/python bench/submit.py [--store sqlite|postgres|both] [--submits 2000]
         [--events 1000000] [--workers W] [--threads T] [--client socket|http.client|requests]
 
-Targets: HTTP submit with 8 clients ≥ 0.5 × raw append; read latency at N / at 1k ≤ 1.25.
+Targets: HTTP submit with 8 clients ≥ 0.5 × raw append (measured with no server running, just
+before and just after the HTTP runs; the ratio uses their mean); read latency at N / at 1k
+≤ 1.25, every step measured once the server is idle (its jobs process has projected the store).
 The submit lines also give the CPU milliseconds per request of the server (every process of
 `hub serve`: workers and jobs) and of the bench's own client threads, which share the cores.
 The store is filled with H2's bulk seeder (bench/projection_rebuild.py: many referrals per save).
