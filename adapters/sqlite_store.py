@@ -20,11 +20,20 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore, SQLiteFactory
+from eventsourcing import persistence
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.sqlite import (
+    SQLiteApplicationRecorder,
+    SQLiteConnection,
+    SQLiteDatastore,
+    SQLiteFactory,
+)
 
 
 class QueuedWritersDatastore(SQLiteDatastore):
@@ -68,8 +77,71 @@ class QueuedWritersDatastore(SQLiteDatastore):
             _close(fd)
 
 
+class SingleStatementReadsRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder, reading a stream's events with one `SELECT` in autocommit
+    mode (SQLite runs a lone statement in its own read transaction, on one snapshot) instead of
+    `BEGIN`, `SELECT`, `ROLLBACK`.
+
+    Every request reads: the token's revocation check on each call, the aggregate of every
+    action or GET. Measured in the request path of a submit (a token check, after other
+    connections' writes): 133–161 µs with one statement against 205–223 µs for the library's
+    read, in alternating runs; rows and errors are the library's (tests/integration/
+    test_sqlite_reads.py)."""
+
+    def select_events(self, originator_id: UUID | str, *, gt: int | None = None,
+                      lte: int | None = None, desc: bool = False,
+                      limit: int | None = None) -> Sequence[StoredEvent]:
+        statement = self.select_events_statement
+        params: list[Any] = [originator_id.hex if isinstance(originator_id, UUID)
+                             else originator_id]
+        if gt is not None:
+            statement += "AND originator_version>? "
+            params.append(gt)
+        if lte is not None:
+            statement += "AND originator_version<=? "
+            params.append(lte)
+        statement += "ORDER BY originator_version " + ("DESC " if desc else "ASC ")
+        if limit is not None:
+            statement += "LIMIT ? "
+            params.append(limit)
+        with self.datastore.get_connection(commit=False) as connection:
+            cursor = connection.cursor()
+            try:
+                with cursor as found:
+                    rows = found.execute(statement, params).fetchall()
+            except sqlite3.Error as error:
+                raise _library_error(error) from error
+        convert = self.convert_originator_id
+        return [StoredEvent(originator_id=convert(row[0]), originator_version=row[1],
+                            topic=row[2], state=row[3]) for row in rows]
+
+
+def _library_error(error: sqlite3.Error) -> persistence.PersistenceError:
+    """The eventsourcing error the library's transactions raise for a sqlite3 error."""
+    for raw, mapped in _ERRORS:
+        if isinstance(error, raw):
+            return mapped(error)
+    return persistence.PersistenceError(error)
+
+
+# Most specific first, as eventsourcing.sqlite.SQLiteTransaction maps them.
+_ERRORS: tuple[tuple[type[sqlite3.Error], type[persistence.PersistenceError]], ...] = (
+    (sqlite3.InterfaceError, persistence.InterfaceError),
+    (sqlite3.DataError, persistence.DataError),
+    (sqlite3.OperationalError, persistence.OperationalError),
+    (sqlite3.IntegrityError, persistence.IntegrityError),
+    (sqlite3.InternalError, persistence.InternalError),
+    (sqlite3.ProgrammingError, persistence.ProgrammingError),
+    (sqlite3.NotSupportedError, persistence.NotSupportedError),
+    (sqlite3.DatabaseError, persistence.DatabaseError),
+)
+
+
 class QueuedWritersFactory(SQLiteFactory):
-    """eventsourcing's SQLite persistence with `QueuedWritersDatastore`."""
+    """eventsourcing's SQLite persistence with `QueuedWritersDatastore`, and stream reads of one
+    statement (`SingleStatementReadsRecorder`)."""
+
+    application_recorder_class = SingleStatementReadsRecorder
 
     def __init__(self, env: Any) -> None:
         super().__init__(env)
