@@ -133,16 +133,27 @@ def _recorder_select(app: Application) -> Select:
     return select
 
 
+def library_store(recorder: object) -> str | None:
+    """"sqlite" or "postgres" for a recorder of the library's SQL modules or a subclass of one
+    (the hub's SQLite recorder is one: adapters/sqlite_store.py), whose table layout is the
+    library's; None for any other. Found by module name so that psycopg is imported only for
+    PostgreSQL stores."""
+    for cls in type(recorder).__mro__:
+        if cls.__module__ in ("eventsourcing.sqlite", "eventsourcing.postgres"):
+            return cls.__module__.removeprefix("eventsourcing.")
+    return None
+
+
 def _raw_select(app: Application) -> Select | None:
     """A plain SQL read of the events table: the recorder's read builds a UUID per row,
     which costs more than decrypting it; ids stay strings here (canonical UUID text)."""
     recorder = app.recorder
     table = getattr(recorder, "events_table_name", None)
     datastore = getattr(recorder, "datastore", None)
-    if table is None or type(recorder).__module__ not in ("eventsourcing.sqlite",
-                                                          "eventsourcing.postgres"):
+    store = library_store(recorder)
+    if table is None or store is None:
         return None
-    sqlite = type(recorder).__module__ == "eventsourcing.sqlite"
+    sqlite = store == "sqlite"
     sql = (f"SELECT rowid, originator_id, originator_version, topic, state FROM {table} "
            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
            ) if sqlite else (
