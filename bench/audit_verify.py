@@ -20,7 +20,7 @@ from adapters.settings import Settings
 from adapters.storage import open_application
 from bench.audit_data import fill
 from projections.audit.bundle import export_bundle, verify_bundle
-from projections.audit.log import Decoder, batches
+from projections.audit.log import Decoder, batches, library_store
 from tests.stores import TEST_CIPHER_KEY
 
 
@@ -88,8 +88,10 @@ def main() -> None:
     if (app.recorder.max_notification_id() or 0) < args.events:
         timed("fill", lambda: fill(app, args.events))
     n = app.recorder.max_notification_id() or 0
+    store = library_store(app.recorder)
+    read_by = f"plain SQL ({store})" if store else "the recorder's select_notifications"
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-          f"store {url.split(':')[0]}; {n} events")
+          f"store {url.split(':')[0]}; {n} events; log read by {read_by}")
     read = timed("raw read (select, no decrypt)", lambda: sum(len(b) for b in batches(app)))
     floor = timed("read + decrypt (no parse, no hash)", lambda: read_and_decrypt(app))
     timed("checkpoint (verify + sign)", auditor.checkpoint)

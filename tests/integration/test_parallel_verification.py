@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.storage import open_application
-from projections.audit.parallel import verify_parallel
+from projections.audit.parallel import verify_parallel, worker_env
 from projections.audit.verify import verify_store
 from tests.referral_world import caller, payload, register_world, submission
 from tests.stores import store_settings
@@ -37,3 +37,24 @@ def test_workers_do_not_run_the_parents_main_module(tmp_path: Path,
         finally:
             app.close()
     assert not marker.exists(), f"a worker ran the main module as {marker.read_text()}"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_workers_read_without_creating_tables(kind: str, tmp_path: Path) -> None:
+    """Workers of a parent opened with table creation on (the bench, `hub db init`) do not
+    create tables: on PostgreSQL two at once failed ("tuple concurrently updated")."""
+    with store_settings(kind, tmp_path) as settings:
+        app = open_application(settings, create_tables=True)
+        try:
+            assert app.env["CREATE_TABLE"] == "y"
+            env = worker_env(app)
+            assert env["CREATE_TABLE"] == "n"
+            assert [name for name in env if name.endswith("CREATE_TABLE")] == ["CREATE_TABLE"]
+            register_world(app, ["ref", "rec"])
+            for _ in range(3):
+                referral, _ = app.submit_referral(caller("ref"), submission())
+                app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
+            report = verify_parallel(app, [], None, 2, chunk=2, min_events=0)
+            assert report.ok and report == verify_store(app, [], None)
+        finally:
+            app.close()
