@@ -3,6 +3,7 @@ same run; then GET of one referral and of an inbox page with 1k and with N event
 
     .venv/bin/python bench/submit.py [--store sqlite|postgres|both] [--submits 2000]
         [--events 1000000] [--workers W] [--threads T] [--client socket|http.client|requests]
+        [--floor]
 
 Targets: HTTP submit with 8 clients ≥ 0.5 × raw append (measured with no server running, just
 before and just after the HTTP runs; the ratio uses their mean); read latency at N / at 1k
@@ -10,6 +11,11 @@ before and just after the HTTP runs; the ratio uses their mean); read latency at
 The submit lines also give the CPU milliseconds per request of the server (every process of
 `hub serve`: workers and jobs) and of the bench's own client threads, which share the cores.
 The store is filled with H2's bulk seeder (bench/projection_rebuild.py: many referrals per save).
+With --floor, between the hub's runs and the second raw append, the same 8-client run against
+bench/floor_app.py under granian with the same workers and threads: a bare Flask route that
+saves the same aggregate with none of the contract's work (no token, validation, idempotency,
+log line or representation), so that the hub's rate can be read against what Flask, granian
+and the library reach on the machine in the same minutes.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 import uuid
@@ -34,11 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Figures, bench_store, checked, serving, timed_clients, timed_loop, wait_quiet
 from projection_rebuild import ADMIN, AGENCIES, seed, staff
 
+from adapters.settings import Settings
 from adapters.storage import open_application
 from domain.application import HubApplication
 from domain.referral import Referral
 from hub.cli.serve import default_workers
-from tests.e2e.server import bearer, group_members, referral_body
+from tests.e2e.server import bearer, free_port, group_members, hub_env, referral_body, wait_for
 
 console = Console(width=160)
 READS = 300
@@ -218,17 +227,56 @@ def run(kind: str, args: argparse.Namespace) -> None:
                               f"  CPU ms/request: server {server_ms}, bench client "
                               f"{client_ms:.2f}; per worker "
                               f"{'/'.join(map(str, per_worker(server.log(), lines)))}")
+        floor = measured_floor(settings, tokens[AGENCIES[1]], args) if args.floor else None
         after = measured_raw(app, args.submits, "after the server")
         raw = (before.rate + after.rate) / 2
         for clients, got in submits.items():
             console.print(f"HTTP submit, {clients} client(s) ÷ raw append (mean of before and "
                           f"after): {got.rate / raw:.2f}  (÷ before {got.rate / before.rate:.2f},"
                           f" ÷ after {got.rate / after.rate:.2f})")
+        if floor is not None:
+            console.print(f"bare Flask floor, 8 clients ÷ raw append: {floor.rate / raw:.2f}; "
+                          f"HTTP submit, 8 clients ÷ floor: {submits[8].rate / floor.rate:.2f}")
         with serving(settings, workdir, args.workers, args.threads) as server:
             assert server.process is not None
             report_reads(app, server.base, tokens, first, (small_at, small), args.events,
                          following, server.process.pid)
         app.close()
+
+
+def measured_floor(settings: Settings, token: str, args: argparse.Namespace) -> Figures:
+    """8 clients against bench/floor_app.py under granian (the hub's workers and threads)."""
+    port = free_port()
+    code = ("from granian import Granian\nfrom granian.constants import Interfaces\n"
+            f"Granian('bench.floor_app:app', address='127.0.0.1', port={port}, "
+            f"interface=Interfaces.WSGI, workers={args.workers}, blocking_threads={args.threads}, "
+            "websockets=False, log_access=False).serve()\n")
+    root = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen([sys.executable, "-c", code], env=hub_env(settings), cwd=root,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    try:
+        if not wait_for(lambda: _accepts(port), 60):
+            raise RuntimeError("the floor server did not start")
+        make = CLIENTS[args.client](f"http://127.0.0.1:{port}", token)
+        timed_clients(make, 8, 200)  # each worker opens its application on its first request
+        wait_quiet(lambda: server_cpu_seconds(process.pid))
+        got, server_ms, client_ms = cpu_per_request(
+            lambda: timed_clients(make, 8, args.submits), process.pid)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(30)
+    console.print(f"bare Flask floor, 8 clients   {got.line()}  CPU ms/request: server "
+                  f"{server_ms}, bench client {client_ms:.2f}")
+    return got
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def measured_raw(app: HubApplication, count: int, when: str) -> Figures:
@@ -271,6 +319,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--client", choices=sorted(CLIENTS), default="socket",
                         help="HTTP client of the submit runs (all send the same requests)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure bench/floor_app.py, a bare Flask route saving the "
+                             "same aggregate, in the same run")
     args = parser.parse_args()
     for kind in (["sqlite", "postgres"] if args.store == "both" else [args.store]):
         run(kind, args)
