@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.storage import open_application
+from domain.application import HubApplication
 from projections.audit.parallel import verify_parallel, worker_env
 from projections.audit.verify import verify_store
 from tests.referral_world import caller, payload, register_world, submission
@@ -29,11 +30,7 @@ def test_workers_do_not_run_the_parents_main_module(tmp_path: Path,
     with store_settings("sqlite", tmp_path) as settings:
         app = open_application(settings, create_tables=True)
         try:
-            register_world(app, ["ref", "rec"])
-            referral, _ = app.submit_referral(caller("ref"), submission())
-            app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
-            report = verify_parallel(app, [], None, 2, chunk=2, min_events=0)
-            assert report.ok and report == verify_store(app, [], None)
+            assert_parallel_equals_serial(app, referrals=1)
         finally:
             app.close()
     assert not marker.exists(), f"a worker ran the main module as {marker.read_text()}"
@@ -50,11 +47,16 @@ def test_workers_read_without_creating_tables(kind: str, tmp_path: Path) -> None
             env = worker_env(app)
             assert env["CREATE_TABLE"] == "n"
             assert [name for name in env if name.endswith("CREATE_TABLE")] == ["CREATE_TABLE"]
-            register_world(app, ["ref", "rec"])
-            for _ in range(3):
-                referral, _ = app.submit_referral(caller("ref"), submission())
-                app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
-            report = verify_parallel(app, [], None, 2, chunk=2, min_events=0)
-            assert report.ok and report == verify_store(app, [], None)
+            assert_parallel_equals_serial(app, referrals=3)
         finally:
             app.close()
+
+
+def assert_parallel_equals_serial(app: HubApplication, *, referrals: int) -> None:
+    """Store `referrals` accepted referrals; two workers (chunks of 2) report as one process."""
+    register_world(app, ["ref", "rec"])
+    for _ in range(referrals):
+        referral, _ = app.submit_referral(caller("ref"), submission())
+        app.act_on_referral(caller("rec"), referral.id, "accept", payload("accept"))
+    report = verify_parallel(app, [], None, 2, chunk=2, min_events=0)
+    assert report.ok and report == verify_store(app, [], None)
