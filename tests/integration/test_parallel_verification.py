@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,19 +39,29 @@ def test_workers_do_not_run_the_parents_main_module(tmp_path: Path,
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_workers_read_without_creating_tables(kind: str, tmp_path: Path) -> None:
+def test_workers_read_without_creating_tables(kind: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers of a parent opened with table creation on (the bench, `hub db init`) do not
     create tables: on PostgreSQL two at once failed ("tuple concurrently updated")."""
+    started_with: list[dict[str, str]] = []
+    spawn = multiprocessing.get_context("spawn")
+
+    class Recording:  # the real spawn context; records the workers' environment
+        def Pool(self, workers: int, initializer: Any, initargs: tuple[Any, ...]) -> Any:
+            started_with.append(initargs[1])
+            return spawn.Pool(workers, initializer, initargs)
+
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method: Recording())
     with store_settings(kind, tmp_path) as settings:
         app = open_application(settings, create_tables=True)
         try:
             assert app.env["CREATE_TABLE"] == "y"
-            env = worker_env(app)
-            assert env["CREATE_TABLE"] == "n"
-            assert [name for name in env if name.endswith("CREATE_TABLE")] == ["CREATE_TABLE"]
             assert_parallel_equals_serial(app, referrals=3)
         finally:
             app.close()
+    (env,) = started_with
+    assert env == worker_env(app) and env["CREATE_TABLE"] == "n"
+    assert [name for name in env if name.endswith("CREATE_TABLE")] == ["CREATE_TABLE"]
 
 
 def assert_parallel_equals_serial(app: HubApplication, *, referrals: int) -> None:
