@@ -26,7 +26,7 @@ ACTION_OF = {
 }
 TYPES = ("submit_referral", *ACTION_OF)
 FIELDS = {"command_id", "type", "referral_id", "payload", "user"}
-USER = re.compile(r"^[A-Za-z0-9._@:-]{1,64}$")
+USER = re.compile(r"[A-Za-z0-9._@:-]{1,64}")  # fullmatch: `$` would let "bob\n" through
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def _envelope_problems(body: dict[str, Any]) -> dict[str, list[str]]:
     elif body.get("type") == "submit_referral" and referral_id is not None:
         found["referral_id"] = ["Not allowed when submitting: the hub assigns the id."]
     user = body.get("user")
-    if user is not None and not (isinstance(user, str) and USER.match(user)):
+    if user is not None and not (isinstance(user, str) and USER.fullmatch(user)):
         found["user"] = ["1-64 characters of A-Z, a-z, 0-9 and ._@:-"]
     return found
 

@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from domain.agency import AGENCY_KINDS
 from domain.base import ROLES
-from hub.schemas.common import JURISDICTION, USER, StrictSchema, choice, slug, text
+from hub.schemas.common import JURISDICTION, USER, StrictSchema, Whole, choice, slug, text
 
 
 class AgencyCreateSchema(StrictSchema):
@@ -17,7 +17,7 @@ class AgencyCreateSchema(StrictSchema):
     kind = choice(AGENCY_KINDS)
     jurisdiction = fields.String(required=True, validate=[
         validate.Length(min=1, max=200),
-        validate.Regexp(JURISDICTION, error="A slash path such as 'hubei/jingmen/dongbao'.")])
+        Whole(JURISDICTION, error="A slash path such as 'hubei/jingmen/dongbao'.")])
     parent = slug(required=False, metadata={"description": "A registered agency above it."})
 
 
@@ -41,7 +41,7 @@ class AgencyListSchema(Schema):
 class TokenRequestSchema(StrictSchema):
     """A token to issue for one user of the agency."""
 
-    user = fields.String(required=True, validate=validate.Regexp(
+    user = fields.String(required=True, validate=Whole(
         USER, error="1-64 characters of letters, digits and '._@-'."))
     role = choice(ROLES)
 

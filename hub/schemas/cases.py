@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from domain.case_rules import SESSION_KINDS
 from domain.referral import OUTCOMES, RISK_LEVELS
-from hub.schemas.common import StrictInteger, StrictSchema, choice, slug, text
+from hub.schemas.common import StrictInteger, StrictSchema, Whole, choice, iso_month, slug, text
 from hub.schemas.referrals import ActorSchema, ReferralReadQuery, SubjectSchema
 
 CASE_STATUSES = ("open", "closed")
@@ -110,8 +110,8 @@ class CaseListQuery(StrictSchema):
 class SummaryQuery(StrictSchema):
     """Which month's sessions to count (default: the current one)."""
 
-    month = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                   error="Must be YYYY-MM."))
+    month = fields.String(validate=[Whole(r"^[0-9]{4}-(0[1-9]|1[0-2])$", error="Must be YYYY-MM."),
+                                    iso_month])
 
 
 def _any(description: str = "", **kwargs: Any) -> fields.Raw:

@@ -13,6 +13,26 @@ USER = r"^[A-Za-z0-9._@-]{1,64}$"
 HEADER_MAX = 200
 
 
+class Whole(validate.Regexp):
+    """`validate.Regexp` that must match the whole value. `Regexp` uses `re.match`, where `$`
+    also matches before a final newline: "agency-01\n" passed `^[a-z0-9-]{2,64}$` and was
+    registered as an agency id. The pattern is kept as written, for OpenAPI (ECMA-262, where `$`
+    is the end of the text)."""
+
+    def __call__(self, value: str | bytes) -> str | bytes:
+        if self.regex.fullmatch(value) is None:  # type: ignore[arg-type]
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+def iso_month(value: str) -> None:
+    """Refuse a month the summary cannot bound: year 0000 is no date, and 9999-12 has no month
+    after it (both were 500s)."""
+    year = value[:4]
+    if year.isascii() and year.isdigit() and not "0001" <= year <= "9998":
+        raise ValidationError("A month from 0001-01 to 9998-12.")
+
+
 class StrictSchema(Schema):
     """A request body: unknown fields are refused (422 naming them), never ignored."""
 
@@ -58,7 +78,7 @@ def choice(options: tuple[str, ...], *, required: bool = True, **kwargs: Any) ->
 
 def slug(*, required: bool = True, **kwargs: Any) -> fields.String:
     """An agency id: `[a-z0-9-]{2,64}`."""
-    return fields.String(required=required, allow_none=not required, validate=validate.Regexp(
+    return fields.String(required=required, allow_none=not required, validate=Whole(
         SLUG, error="Must be 2-64 characters of a-z, 0-9 and '-'."), **kwargs)
 
 

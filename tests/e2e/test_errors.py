@@ -239,6 +239,36 @@ class Test422:
         """audit/log?after=2**63 reached SQLite, which holds 64-bit integers: it was a 500."""
         assert field in assert_problem(world.get("receiver", path), 422)["errors"]
 
+    @pytest.mark.parametrize("path,body,field", [
+        ("agencies", {"id": "new-agency\n", "name": "N", "kind": "other",
+                      "jurisdiction": "hubei"}, "id"),
+        ("agencies", {"id": "new-agency", "name": "N", "kind": "other",
+                      "jurisdiction": "hubei\n"}, "jurisdiction"),
+        ("agencies", {"id": "new-agency", "name": "N", "kind": "other",
+                      "jurisdiction": "hubei", "parent": "school-a\n"}, "parent"),
+        ("agencies/school-a/tokens", {"user": "bob\n", "role": "staff"}, "user"),
+    ])
+    def test_an_identifier_with_a_trailing_newline_is_refused_by_name(
+            self, world: World, path: str, body: dict[str, Any], field: str) -> None:
+        """`$` in the patterns also matched before a final newline: "new-agency\n" was
+        registered as an agency id, "hubei\n" as a jurisdiction."""
+        answer = world.client.post(f"/api/v1/{path}", json=body,
+                                   headers={"Authorization": "Bearer test-hub-admin-token"})
+        assert field in assert_problem(answer, 422)["errors"]
+
+    @pytest.mark.parametrize("month", ["0000-01", "9999-12", "\u0662\u0660\u0662\u0666-01",
+                                       "2026-01%0A", "2026-1", "2026-13"])
+    def test_a_summary_month_that_is_no_month_is_refused_by_name(self, world: World,
+                                                                 month: str) -> None:
+        """Year 0000 (no such date) and 9999-12 (no month after it to bound it) were 500s."""
+        answer = world.get("receiver", f"cases/summary?month={month}")
+        assert "month" in assert_problem(answer, 422)["errors"]
+
+    @pytest.mark.parametrize("month", ["0001-01", "2026-01", "9998-12"])
+    def test_a_summary_month_in_the_calendar(self, world: World, month: str) -> None:
+        answer = world.get("receiver", f"cases/summary?month={month}")
+        assert answer.status_code == 200 and answer.json["month"] == month
+
     def test_a_paired_surrogate_escape_is_ordinary_text(self, world: World) -> None:
         body = referral_body()
         data = json.dumps({**body, "reason": "\U0001F600 smiles"}).encode()  # \ud83d\ude00
