@@ -74,6 +74,8 @@ WHEN: dict[int, str] = {
     413: "The body is over 1 MiB.",
     415: "The body is not declared as application/json.",
     422: "Fields fail validation (`errors` maps each field to its messages).",
+    503: "The hub is not configured for this (the audit log without an audit key: "
+         "`detail` names the setting).",
 }
 
 

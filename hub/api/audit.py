@@ -10,8 +10,10 @@ from eventsourcing.persistence import MapperDeserialisationError
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import RAISE
+from werkzeug.exceptions import ServiceUnavailable
 
 from adapters.auditor import Auditor, auditor_for
+from adapters.settings import SettingsError
 from adapters.stats import open_stats
 from domain.base import Caller
 from domain.chain import format_time
@@ -47,7 +49,12 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1",
 
 
 def auditor() -> Auditor:
-    return auditor_for(hub().app, hub().settings)
+    """The hub's auditor; 503 naming the setting when no audit key is configured (PostgreSQL
+    without HUB_AUDIT_KEY: the hub runs, the log cannot be checked here; that was a 500)."""
+    try:
+        return auditor_for(hub().app, hub().settings)
+    except SettingsError as error:
+        raise ServiceUnavailable(f"The audit log cannot be checked here: {error}") from None
 
 
 def overseer() -> Caller:
@@ -94,7 +101,7 @@ def case_access_log(case_id: str) -> Any:
 
 @blp.get("/audit/verify")
 @blp.response(200, VerifySchema)
-@problems(blp, 403)
+@problems(blp, 403, 503)
 def verify() -> Any:
     """Check every chain, the Merkle root and every signed checkpoint; name the first break."""
     overseer()
@@ -127,7 +134,7 @@ def _entry(app: Any, notification: Any) -> dict[str, Any]:
 
 @blp.get("/audit/checkpoints")
 @blp.response(200, CheckpointsSchema)
-@problems(blp, 403)
+@problems(blp, 403, 503)
 def checkpoints() -> Any:
     """The signed checkpoints, oldest first, and the public key that verifies them."""
     overseer()
@@ -139,7 +146,7 @@ def checkpoints() -> Any:
 @blp.get("/audit/proofs/inclusion")
 @blp.arguments(InclusionQuery, location="query", unknown=RAISE)
 @blp.response(200, InclusionSchema)
-@problems(blp, 403, 422)
+@problems(blp, 403, 422, 503)
 def inclusion(query: dict[str, Any]) -> Any:
     """The RFC 6962 audit path of the event at `position` in the tree of `tree_size` events."""
     overseer()
@@ -152,7 +159,7 @@ def inclusion(query: dict[str, Any]) -> Any:
 @blp.get("/audit/proofs/consistency")
 @blp.arguments(ConsistencyQuery, location="query", unknown=RAISE)
 @blp.response(200, ConsistencySchema)
-@problems(blp, 403, 422)
+@problems(blp, 403, 422, 503)
 def consistency(query: dict[str, Any]) -> Any:
     """The RFC 6962 proof that the tree of `old_size` events is a prefix of `new_size`'s."""
     overseer()

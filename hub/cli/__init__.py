@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
+from adapters.settings import SettingsError
 from domain.chain import not_unicode
 
 # Modules of hub.cli whose COMMANDS (a list of click commands/groups) join `hub`.
 COMMAND_MODULES: list[str] = ["serve", "admin", "db", "projections", "sla", "kafka", "demo", "audit"]
 
 
+class ConfigurationError(click.ClickException):
+    """A setting is missing or wrong: "Error: <what to set>", exit status 2 (1 stays "a break
+    was found" for `hub verify`)."""
+
+    exit_code = 2
+
+
 class HubGroup(click.Group):
     """`hub`: arguments must be UTF-8 text (Python hands undecodable argv bytes on as unpaired
-    surrogates, which no event can hash or store: that was a traceback)."""
+    surrogates, which no event can hash or store: that was a traceback); a setting at fault
+    (PostgreSQL without HUB_CIPHER_KEY or HUB_AUDIT_KEY, say) is one line naming it, not a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as error:
+            raise ConfigurationError(str(error)) from None
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         for arg in args:

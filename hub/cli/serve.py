@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from adapters.settings import Settings
+from adapters.storage import cipher_key
 from hub.cli.db import init as db_init
 from hub.cli.jobs import run_jobs
 
@@ -26,7 +27,9 @@ REQUIRED_TABLES = ("hub_events", "hub_snapshots", "board_tracking")
 
 
 def prepare_store(settings: Settings) -> None:
-    """SQLite: run `hub db init` now, before any fork. PostgreSQL: refuse unless it was run."""
+    """SQLite: run `hub db init` now, before any fork. PostgreSQL: refuse unless it was run,
+    and without HUB_CIPHER_KEY (each worker failed with a traceback at its start)."""
+    cipher_key(settings)  # SettingsError naming what to set: `hub` prints it and exits 2
     if settings.is_sqlite:
         db_init.callback()  # exactly `hub db init`
         return

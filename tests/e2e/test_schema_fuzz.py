@@ -1,5 +1,6 @@
 """Every operation of the OpenAPI document, called with inputs schemathesis generates from it
-(valid and invalid), as a staff member, an inspector and the hub administrator: never a 500.
+(valid and invalid), as a staff member, an inspector and the hub administrator, on SQLite and
+on PostgreSQL: never a 500.
 
 The hand-written fuzz (test_errors.py, test_case_fuzz.py) covers bodies; this one also covers
 every path and query parameter the document declares. Its first run against a live `hub
@@ -13,35 +14,42 @@ from typing import Any
 
 import pytest
 import schemathesis
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from adapters.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 from tests.e2e.hubclient import ADMIN, World
-from tests.stores import TEST_CIPHER_KEY
+from tests.stores import TEST_CIPHER_KEY, store_settings
 
 USERS = ["receiver", "inspector", "hub-admin"]
-EXAMPLES = 10  # per operation, mode and role: ~2,500 requests in all
+EXAMPLES = 10  # per operation, mode and role: ~2,500 requests per store
+AUDIT_KEY = "bm90LWEtcmVhbC1rZXktanVzdC1mb3ItdGVzdHMhISE="  # base64 of a 32-byte test seed
 
 
-@pytest.fixture(scope="module")
-def fuzzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """A hub on a fresh SQLite store with the test world and an accepted referral in it; and
-    each fuzzing role's headers."""
+@pytest.fixture(scope="module", params=["sqlite",
+                                        pytest.param("postgres", marks=pytest.mark.postgres)])
+def fuzzed(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A hub on a fresh store (after `hub db init`) with the test world and an accepted referral
+    in it; and each fuzzing role's headers."""
     from hub import create_app
+    from hub.cli import main
 
     folder: Path = tmp_path_factory.mktemp("schema-fuzz")
-    app = create_app({"TESTING": True, "HUB_SETTINGS": Settings(
-        database_url=f"sqlite:///{folder / 'hub.sqlite'}", cipher_key=TEST_CIPHER_KEY,
-        admin_token=ADMIN_TOKEN)})
-    world = World(app.test_client()).build()
-    referral = world.new_referral()
-    world.act("receiver", referral, "accept")
-    headers = {user: world.headers[user] for user in USERS if user in world.headers}
-    yield app, {**headers, "hub-admin": ADMIN}
-    app.extensions["hub"].app.close()
+    with pytest.MonkeyPatch.context() as patch, \
+            store_settings(request.param, folder, admin_token=ADMIN_TOKEN) as settings:
+        patch.setenv("HUB_AUDIT_KEY", AUDIT_KEY)  # PostgreSQL has no key file beside it
+        env = {"HUB_DATABASE_URL": settings.database_url, "HUB_CIPHER_KEY": TEST_CIPHER_KEY}
+        assert CliRunner().invoke(main, ["db", "init"], env=env).exit_code == 0
+        app = create_app({"TESTING": True, "HUB_SETTINGS": settings})
+        world = World(app.test_client()).build()
+        referral = world.new_referral()
+        world.act("receiver", referral, "accept")
+        headers = {user: world.headers[user] for user in USERS if user in world.headers}
+        yield app, {**headers, "hub-admin": ADMIN}
+        app.extensions["hub"].app.close()
 
 
 @pytest.fixture(scope="module")
