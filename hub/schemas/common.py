@@ -55,6 +55,10 @@ class StrictInteger(fields.Integer):
     default_error_messages: ClassVar[dict[str, str]] = {
         "int64": "Must lie between -2**63 and 2**63 - 1."}
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metadata = {"format": "int64", **self.metadata}  # documented as OpenAPI's int64
+
     def _validated(self, value: Any) -> Any:
         if isinstance(value, bool):
             raise self.make_error("invalid", input=value)

@@ -100,3 +100,25 @@ def test_every_operation_has_a_summary(document: dict[str, Any]) -> None:
         for method, operation in operations.items():
             if method != "parameters":
                 assert operation.get("summary"), f"{method} {path}"
+
+
+def test_every_integer_a_client_sends_is_documented_as_int64(document: dict[str, Any]) -> None:
+    """The API refuses integers beyond 64 bits (StrictInteger); the document says so, so that
+    generated clients and fuzzers stay within them."""
+    schemas = document["components"]["schemas"]
+    found = []
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            if method == "parameters":  # the path's own: ids, and a report number found in memory
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter["schema"].get("type") == "integer":
+                    found.append((f"{method} {path} {parameter['name']}", parameter["schema"]))
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                name = body["schema"]["$ref"].rsplit("/", 1)[1]
+                for field, prop in schemas[name]["properties"].items():
+                    if prop.get("type") == "integer":
+                        found.append((f"{method} {path} body.{field}", prop))
+    assert len(found) >= 8
+    assert [where for where, schema in found if schema.get("format") != "int64"] == []
