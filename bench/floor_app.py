@@ -13,7 +13,6 @@ work leaves. Never served by the hub: a bench fixture only.
 
 from __future__ import annotations
 
-import os
 import uuid
 from typing import Any
 
@@ -33,8 +32,7 @@ _opened: list[HubApplication] = []
 def hub() -> HubApplication:
     """This worker's application, opened on its first request (after granian's fork)."""
     if not _opened:
-        _opened.append(open_application(Settings(
-            database_url=os.environ["HUB_DATABASE_URL"], cipher_key=os.environ["HUB_CIPHER_KEY"])))
+        _opened.append(open_application(Settings.from_env()))  # as `hub serve` reads it
     return _opened[0]
 
 

@@ -42,7 +42,8 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
         value = json.loads(raw)
     except (binascii.Error, ValueError, RecursionError):
         value = None
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) and not not_unicode(v) for v in value)):
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, str) and not not_unicode(v) for v in value)):
         raise Invalid("The cursor is not one this list issued.",
                       {"cursor": ["Not a valid cursor; use next_cursor from the previous page."]})
     return value[0], value[1]
