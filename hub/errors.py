@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http
+import json as std_json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from hub.schemas.common import ProblemSchema
 log = logging.getLogger("hub.errors")
 
 PROBLEM = "application/problem+json"
+BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+PARSED_BODY = "hub.parsed_body"  # a WSGI environ key: the JSON body `_check_body` parsed
 def problem(status: int, title: str, detail: str, kind: str | None = None,
             **extra: Any) -> Response:
     """A problem+json response."""
@@ -140,21 +143,30 @@ def _unexpected(error: Exception) -> Response:
 def _check_body() -> Response | None:
     """413 for a body over the limit, 415 for one not declared as JSON, 400 for one not JSON,
     422 for an object holding text that is not Unicode (an unpaired surrogate) or nesting
-    deeper than `MAX_DEPTH` (400 if too deep even to parse)."""
-    if request.method not in ("POST", "PUT", "PATCH") or not request.path.startswith("/api/"):
+    deeper than `MAX_DEPTH` (400 if too deep even to parse).
+
+    A body in UTF-8 is parsed once: what it parses to is kept in the request's environ under
+    `PARSED_BODY`, where the arguments parser of the API's blueprints takes it."""
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if req.method not in BODY_METHODS or not req.path.startswith("/api/"):
         return None
+    length = req.content_length
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and (request.content_length or 0) > limit:
+    if limit is not None and (length or 0) > limit:
         return problem(413, "Content Too Large", f"The body is over {limit} bytes.",
                        "content-too-large")
-    if request.content_length == 0 or (request.content_length is None and not request.data):
+    if length == 0 or (length is None and not req.data):
         return None
-    if not request.is_json:
+    if not req.is_json:
         return problem(415, "Unsupported Media Type",
                        "Send the body as application/json.", "unsupported-media-type")
-    data = request.get_data(cache=True)
+    data = req.get_data(cache=True)
+    try:  # strictly, as webargs decodes it; other bytes go to `json` (surrogates included)
+        text: str | None = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
     try:
-        body = json.loads(data)
+        body = std_json.loads(data if text is None else text)
     except ValueError:
         return problem(400, "Bad Request", "The body is not valid JSON.", "bad-request")
     except RecursionError:
@@ -166,6 +178,8 @@ def _check_body() -> Response | None:
         field, message = found
         return problem(422, "Unprocessable Content", "Some fields failed validation.",
                        "validation", errors={field: [message]})
+    if text is not None:
+        req.environ[PARSED_BODY] = body
     return None
 
 

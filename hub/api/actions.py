@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask_smorest import Blueprint
 from werkzeug.exceptions import BadRequest
 
+from hub.api import Blueprint
 from hub.errors import problems
 from hub.schemas.referrals import ActionHeaders
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from hub.api import Blueprint
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems

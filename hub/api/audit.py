@@ -8,7 +8,6 @@ from typing import Any
 
 from eventsourcing.persistence import MapperDeserialisationError
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 from werkzeug.exceptions import ServiceUnavailable
 
@@ -19,6 +18,7 @@ from domain.base import Caller
 from domain.chain import format_time
 from domain.errors import Invalid, NotFound, NotPermitted
 from domain.presentation import event_record
+from hub.api import Blueprint
 from hub.app import hub
 from hub.auth import caller
 from hub.errors import problems

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from domain.case import Case
 from domain.case_service import ACTIONS
 from domain.case_view import case_view
+from hub.api import Blueprint
 from hub.api.actions import register_actions
 from hub.api.conditional import if_none_match, not_modified
 from hub.api.referrals import ONE, STRING

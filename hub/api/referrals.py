@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from domain.base import Caller
 from domain.referral import Referral
 from domain.referral_service import ACTIONS
+from hub.api import Blueprint
 from hub.api.actions import register_actions
 from hub.api.conditional import if_none_match, not_modified
 from hub.app import hub

@@ -53,6 +53,20 @@ class Test400:
         assert_problem(post_raw(world, f"referrals/{rid}/withdraw", "[]", "application/json"),
                        400)
 
+    @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-8-sig"])
+    def test_a_json_body_not_in_utf_8(self, world: World, encoding: str) -> None:
+        """json itself would read these; the API takes UTF-8 only (RFC 8259), parsed once."""
+        data = json.dumps(referral_body()).encode(encoding)
+        assert_problem(post_raw(world, "referrals", data, "application/json"), 400)
+
+    def test_a_body_is_parsed_once(self, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The arguments parser takes the body the body guard parsed (hub.api.BodyParser)."""
+        def parse_again(*_: Any, **__: Any) -> Any:
+            raise AssertionError("the body was parsed a second time")
+
+        monkeypatch.setattr("webargs.core.parse_json", parse_again)
+        assert world.submit().status_code == 201
+
 
 class Test401:
     def test_no_token(self, world: World) -> None:
