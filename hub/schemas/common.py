@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, ClassVar
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, missing, validate
 
 SLUG = r"^[a-z0-9-]{2,64}$"
 JURISDICTION = r"^/?[a-z0-9_-]+(/[a-z0-9_-]+)*/?$"
@@ -33,7 +34,69 @@ def iso_month(value: str) -> None:
         raise ValidationError("A month from 0001-01 to 9998-12.")
 
 
-class StrictSchema(Schema):
+class FastLoadSchema(Schema):
+    """A schema whose `load` of a valid request takes a short path, with the same result.
+
+    marshmallow's `_deserialize` wraps every field in a closure, an error store and a path
+    setter, and rebuilds the set of known keys on every call: 92 µs of a submit's body in the
+    request path (a tenth of its CPU). Here each field's own `deserialize` — which holds all
+    that a field checks: required, null, type, validators, nested schemas — runs in a plain
+    loop over the schema's fields; the first `ValidationError`, an unknown key, or anything
+    but a mapping without `many`/`partial` hands the input to marshmallow's own
+    `_deserialize`, which builds its result and error messages as it always has. Hooks
+    (pre_load, validators, post_load) are marshmallow's, untouched.
+    `tests/unit/test_fast_load.py` holds both paths equal, results and errors, on every
+    request schema of the API.
+    """
+
+    def _deserialize(self, data: Any, *, error_store: Any, many: bool = False,
+                     partial: Any = None, unknown: str = RAISE, index: Any = None) -> Any:
+        plan = self._load_plan()
+        if plan is None or many or partial is not None or unknown == INCLUDE \
+                or not isinstance(data, Mapping):
+            return super()._deserialize(data, error_store=error_store, many=many,
+                                        partial=partial, unknown=unknown, index=index)
+        steps, known = plan
+        loaded = self.dict_class()
+        try:
+            for key, attribute, field, checks in steps:
+                value = data.get(key, missing)
+                if checks is not None and type(value) is str:
+                    for check in checks:  # what `String.deserialize` does to a str
+                        check(value)
+                else:
+                    value = field.deserialize(value, key, data)
+                if value is not missing:
+                    loaded[attribute] = value
+        except ValidationError:
+            return super()._deserialize(data, error_store=error_store, many=many,
+                                        partial=partial, unknown=unknown, index=index)
+        if unknown == RAISE and not known.issuperset(data):
+            return super()._deserialize(data, error_store=error_store, many=many,
+                                        partial=partial, unknown=unknown, index=index)
+        return loaded
+
+    def _load_plan(self) -> tuple[list[tuple[str, str, fields.Field, Any]], frozenset[str]] | None:
+        """(data key, attribute, field, validators of a plain String field) of each load
+        field, and the keys; None when an attribute is a dotted path (marshmallow then nests
+        the value: left to it). A plain `fields.String` given a str only runs its validators:
+        `String._deserialize` returns a str as it is, and no field-level pre/post_load ran."""
+        try:
+            return self.__dict__["_plan"]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        steps = [(field.data_key if field.data_key is not None else name,
+                  field.attribute or name, field,
+                  tuple(field.validators) if type(field) is fields.String
+                  and not field.pre_load and not field.post_load else None)
+                 for name, field in self.load_fields.items()]
+        found = None if any("." in step[1] for step in steps) else (
+            steps, frozenset(step[0] for step in steps))
+        self.__dict__["_plan"] = found
+        return found
+
+
+class StrictSchema(FastLoadSchema):
     """A request body: unknown fields are refused (422 naming them), never ignored."""
 
     class Meta:
@@ -41,7 +104,7 @@ class StrictSchema(Schema):
         ordered = True
 
 
-class HeaderSchema(Schema):
+class HeaderSchema(FastLoadSchema):
     """Request headers: only the declared ones are read, every other header is left alone."""
 
     class Meta:
