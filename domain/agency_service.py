@@ -144,11 +144,13 @@ class AgencyCommands(_Base):
         if admin_token and hmac.compare_digest(token.encode(), admin_token.encode()):
             return Caller(agency="hub", user="hub-admin", role="hub_admin")
         digest = token_digest(token)
-        stream_id = token_stream_id(digest)
         remembered = self.verified_tokens.get(digest)
-        if remembered is not None and not self._has_events_after(stream_id, remembered[1]):
-            return remembered[0]
-        self.verified_tokens.pop(digest, None)
+        if remembered is not None:
+            found, version, stream_id = remembered
+            if not self._has_events_after(stream_id, version):
+                return found
+            self.verified_tokens.pop(digest, None)  # another thread may have dropped it
+        stream_id = token_stream_id(digest)
         try:
             record = self.load(stream_id, Token)
         except NotFound:
@@ -158,7 +160,7 @@ class AgencyCommands(_Base):
                        jurisdiction=self.jurisdiction_of(record.agency))
         if len(self.verified_tokens) >= MAX_VERIFIED_TOKENS:
             self.verified_tokens.clear()  # only issued, live tokens get here: rare, and cheap
-        self.verified_tokens[digest] = (found, record.version)
+        self.verified_tokens[digest] = (found, record.version, stream_id)
         return found
 
     def _has_events_after(self, stream_id: UUID, version: int) -> bool:

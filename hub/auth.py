@@ -10,16 +10,17 @@ from domain.errors import NotAuthenticated, NotPermitted
 
 def caller() -> Caller:
     """The authenticated caller (cached on the request); 401 without a valid token."""
-    found = g.get("caller")
+    context = g._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    found = getattr(context, "caller", None)
     if found is not None:
         return found  # type: ignore[no-any-return]
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")  # the Authorization header
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthenticated("Send 'Authorization: Bearer <token>'.")
     hub = current_app.extensions["hub"]
-    g.caller = hub.app.authenticate(token.strip(), hub.settings.admin_token)
-    return g.caller  # type: ignore[no-any-return]
+    context.caller = hub.app.authenticate(token.strip(), hub.settings.admin_token)
+    return context.caller  # type: ignore[no-any-return]
 
 
 def require_hub_admin() -> Caller:
