@@ -28,6 +28,8 @@ log = logging.getLogger("hub.errors")
 PROBLEM = "application/problem+json"
 BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 PARSED_BODY = "hub.parsed_body"  # a WSGI environ key: the JSON body `_check_body` parsed
+
+
 def problem(status: int, title: str, detail: str, kind: str | None = None,
             **extra: Any) -> Response:
     """A problem+json response."""
