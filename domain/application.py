@@ -71,7 +71,8 @@ class HubApplication(AgencyCommands, ReferralCommands, CaseCommands, CommandLedg
         super().__init__(env)
         self.clock = clock
         # Per-process memories that are checked against the store (agency_service.py):
-        # token digest → (caller, token stream version when verified); agencies seen to exist.
+        # token digest → (caller, token stream version when verified, token stream id); agencies
+        # seen to exist.
         self.verified_tokens: dict[str, tuple[Caller, int, UUID]] = {}
         self.known_agencies: set[str] = set()
         self.new_streams = GroupCommit(self.save)

@@ -38,6 +38,7 @@ def test_each_request_writes_one_line(client: Any, lines: list[dict[str, Any]]) 
     created = world.submit(headers={"X-Request-Id": "from-the-caller"})
     page = world.page("receiver", box="inbox", q="secret-query")
     assert created.headers["X-Request-Id"] == "from-the-caller"
+    assert page.status_code == 422  # `q` is no filter: refused, and its value still not logged
     first, second = lines
     assert {k: v for k, v in first.items() if k not in ("time", "pid", "duration_ms")} == {
         "level": "INFO", "logger": "hub.access", "message": "request",
@@ -46,5 +47,6 @@ def test_each_request_writes_one_line(client: Any, lines: list[dict[str, Any]]) 
     assert first["time"].endswith("Z") and 0 < first["duration_ms"] < 60_000
     assert second["request_id"] == page.headers["X-Request-Id"] and len(second["request_id"]) == 32
     assert second["path"] == "/api/v1/referrals" and second["user"] == "receiver"
+    assert second["status"] == 422
     text = json.dumps(lines)
     assert "secret-query" not in text and "Bearer" not in text and "示例" not in text
